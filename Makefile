@@ -1,0 +1,52 @@
+# fangkong: the two commands are `make run` and `make test`. See README.md.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+PO := $(wildcard fangkong/locale/*/LC_MESSAGES/django.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: run test setup lint format migrate messages bench clean
+
+run: setup migrate
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed node_modules/.installed $(MO)
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+fangkong/locale/%/LC_MESSAGES/django.mo: fangkong/locale/%/LC_MESSAGES/django.po $(VENV)/.installed
+	cd fangkong && ../$(PY) ../manage.py compilemessages --locale $* >/dev/null
+
+migrate: setup
+	$(PY) manage.py migrate --no-input
+
+# Regenerate the message catalogue after changing translatable strings.
+messages: setup
+	cd fangkong && ../$(PY) ../manage.py makemessages --locale zh_Hans --no-obsolete --add-location file
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy fangkong
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) node_modules var

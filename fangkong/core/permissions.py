@@ -1,0 +1,59 @@
+"""Roles and what each may do: one matrix, read by every check in the app.
+
+A user holds one or more (role, org unit) assignments. A permission granted by a role applies
+to the assigned unit's subtree; the system administrator's applies everywhere.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("System administrator")
+    LEADER = "leader", _("Leader")
+    OFFICE = "office", _("Office")
+    UNIT_HEAD = "unit_head", _("Unit head")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    CHECKPOINT = "checkpoint", _("Checkpoint operator")
+    AUDITOR = "auditor", _("Auditor")
+
+
+class Perm(StrEnum):
+    """Actions. Names read as '<area>.<verb>'."""
+
+    REGISTER_VIEW = "register.view"  # see org units, households and persons (masked)
+    REGISTER_EDIT = "register.edit"  # add and change households and persons
+    PII_REVEAL = "pii.reveal"  # show a full ID or phone number (recorded)
+    AUDIT_VIEW = "audit.view"  # see the audit trail of a record
+    ORG_MANAGE = "org.manage"  # add and change org units
+    USERS_MANAGE = "users.manage"  # add users and assignments
+
+
+MATRIX: dict[Role, frozenset[Perm]] = {
+    Role.ADMIN: frozenset(Perm),
+    Role.LEADER: frozenset({Perm.REGISTER_VIEW, Perm.AUDIT_VIEW}),
+    Role.OFFICE: frozenset(
+        {
+            Perm.REGISTER_VIEW,
+            Perm.REGISTER_EDIT,
+            Perm.PII_REVEAL,
+            Perm.AUDIT_VIEW,
+            Perm.ORG_MANAGE,
+            Perm.USERS_MANAGE,
+        }
+    ),
+    Role.UNIT_HEAD: frozenset(
+        {Perm.REGISTER_VIEW, Perm.REGISTER_EDIT, Perm.PII_REVEAL, Perm.AUDIT_VIEW}
+    ),
+    Role.GRID_WORKER: frozenset({Perm.REGISTER_VIEW, Perm.REGISTER_EDIT, Perm.PII_REVEAL}),
+    Role.CHECKPOINT: frozenset({Perm.REGISTER_VIEW}),
+    Role.AUDITOR: frozenset({Perm.REGISTER_VIEW, Perm.AUDIT_VIEW}),
+}
+
+
+def role_has(role: str, perm: Perm) -> bool:
+    return perm in MATRIX.get(Role(role), frozenset())

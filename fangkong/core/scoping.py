@@ -1,0 +1,175 @@
+"""Access scope: which org units a user may see or change, applied in one place.
+
+Every scoped model is registered with the path from it to its org unit. Views, the API,
+search, counts and exports get their querysets through :func:`restrict` and single objects
+through :func:`get_scoped_or_404`; nothing else filters by org unit for access.
+
+An object outside the user's view scope is 404 (its existence is not revealed); an object the
+user may see but not change is 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from fangkong.core.permissions import MATRIX, Perm, Role
+
+if TYPE_CHECKING:
+    from fangkong.org.models import OrgUnit
+
+M = TypeVar("M", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The subtrees (by materialised path) where a permission holds."""
+
+    everything: bool
+    paths: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.everything and not self.paths
+
+    def covers(self, unit: OrgUnit | None) -> bool:
+        if self.everything:
+            return True
+        if unit is None:
+            return False
+        return any(unit.path.startswith(p) for p in self.paths)
+
+    def unit_q(self, prefix: str = "") -> Q:
+        """A Q over OrgUnit (``prefix`` leads from another model to it) limited to the scope."""
+        if self.everything:
+            return Q()
+        q = Q(pk__in=[])
+        for path in self.paths:
+            q |= Q(**{f"{prefix}path__startswith": path})
+        return q
+
+
+@dataclass(frozen=True)
+class ScopedModel:
+    model: type[models.Model]
+    unit_field: str  # "" when the model is OrgUnit itself
+    view_perm: Perm
+
+
+_REGISTRY: dict[type[models.Model], ScopedModel] = {}
+
+
+def register(model: type[models.Model], *, unit_field: str, view_perm: Perm) -> None:
+    """Declare how ``model`` is scoped. Called from each app's ``AppConfig.ready``."""
+    _REGISTRY[model] = ScopedModel(model=model, unit_field=unit_field, view_perm=view_perm)
+
+
+def registry() -> dict[type[models.Model], ScopedModel]:
+    return dict(_REGISTRY)
+
+
+def _minimal(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths already covered by an ancestor path."""
+    result: list[str] = []
+    for path in sorted(paths, key=len):
+        if not any(path.startswith(p) for p in result):
+            result.append(path)
+    return tuple(sorted(result))
+
+
+def scope_for(user: Any, perm: Perm) -> Scope:
+    """The scope in which ``user`` holds ``perm`` (cached on the user object for the request)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope(everything=False)
+    cache: dict[Perm, Scope] | None = getattr(user, "_fk_scope_cache", None)
+    if cache is None:
+        assignments = list(user.assignments.select_related("org_unit").all())
+        cache = {}
+        for p in Perm:
+            everything = False
+            paths: set[str] = set()
+            for a in assignments:
+                if p not in MATRIX[Role(a.role)]:
+                    continue
+                if a.org_unit is None:
+                    everything = True
+                elif a.org_unit.is_active:
+                    paths.add(a.org_unit.path)
+            cache[p] = Scope(everything=everything, paths=() if everything else _minimal(paths))
+        user._fk_scope_cache = cache
+    return cache[perm]
+
+
+def clear_scope_cache(user: Any) -> None:
+    if hasattr(user, "_fk_scope_cache"):
+        del user._fk_scope_cache
+
+
+def has_perm(user: Any, perm: Perm) -> bool:
+    """Whether the user holds ``perm`` anywhere."""
+    return not scope_for(user, perm).empty
+
+
+def _entry(model: type[models.Model]) -> ScopedModel:
+    try:
+        return _REGISTRY[model]
+    except KeyError:
+        raise LookupError(f"{model.__name__} is not registered with fangkong.core.scoping") from None
+
+
+def unit_of(obj: models.Model) -> OrgUnit | None:
+    entry = _entry(type(obj))
+    if not entry.unit_field:
+        return obj  # type: ignore[return-value]
+    target: Any = obj
+    for part in entry.unit_field.split("__"):
+        target = getattr(target, part)
+        if target is None:
+            return None
+    return target  # type: ignore[no-any-return]
+
+
+def restrict(queryset: QuerySet[M], user: Any, perm: Perm | None = None) -> QuerySet[M]:
+    """``queryset`` limited to the objects ``user`` may access with ``perm``."""
+    entry = _entry(queryset.model)
+    scope = scope_for(user, perm or entry.view_perm)
+    if scope.everything:
+        return queryset
+    if scope.empty:
+        return queryset.none()
+    if not entry.unit_field:
+        return queryset.filter(scope.unit_q())
+    OrgUnit = apps.get_model("org", "OrgUnit")
+    units = OrgUnit.objects.filter(scope.unit_q()).values("pk")
+    return queryset.filter(**{f"{entry.unit_field}__in": units})
+
+
+def units_in_scope(user: Any, perm: Perm) -> QuerySet[Any]:
+    OrgUnit = apps.get_model("org", "OrgUnit")
+    return restrict(OrgUnit.objects.filter(is_active=True), user, perm)
+
+
+def check_perm_on(user: Any, perm: Perm, obj: models.Model) -> None:
+    """Raise 403 unless ``user`` holds ``perm`` over ``obj``'s org unit."""
+    if not scope_for(user, perm).covers(unit_of(obj)):
+        raise PermissionDenied
+
+
+def get_scoped_or_404(
+    queryset: QuerySet[M], user: Any, pk: Any, perm: Perm | None = None
+) -> M:
+    """The object with ``pk`` if the user may see it (else 404) and, when ``perm`` is given,
+    may act on it with ``perm`` (else 403)."""
+    try:
+        obj = restrict(queryset, user).get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if perm is not None:
+        check_perm_on(user, perm, obj)
+    return obj

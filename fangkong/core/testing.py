@@ -1,0 +1,104 @@
+"""A small organisation with named people, shared by the tests of every app.
+
+Personas (their user names): ``admin`` (system administrator), ``leader`` and ``office``
+(the branch LZ), ``head1`` (unit head of LZ-01), ``worker11`` (grid worker of grid LZ-01-01),
+``auditor1`` (auditor of LZ-01), ``gate1`` (checkpoint operator of LZ-01) and ``head2`` (unit
+head of LZ-02, an outsider to LZ-01).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from fangkong.core.permissions import Role
+from fangkong.core.validators import id_check_character
+from fangkong.org import services
+from fangkong.org.models import Household, OrgUnit, Person, User
+
+PASSWORD = "Test#2020pass"
+
+
+def make_id_number(region: str, birth: dt.date, serial: int) -> str:
+    """A valid 18-character ID number; ``serial`` (0–999) sets the sex by its parity."""
+    first17 = f"{region}{birth:%Y%m%d}{serial:03d}"
+    return first17 + id_check_character(first17)
+
+
+@dataclass
+class World:
+    branch: OrgUnit
+    unit1: OrgUnit
+    unit2: OrgUnit
+    grid11: OrgUnit
+    grid12: OrgUnit
+    grid21: OrgUnit
+    household11: Household
+    household12: Household
+    household21: Household
+    person11: Person  # head of household11, with ID and phone
+    person11b: Person  # child in household11, without ID number
+    person12: Person
+    person21: Person
+    users: dict[str, User] = field(default_factory=dict)
+
+    def user(self, name: str) -> User:
+        return self.users[name]
+
+
+def build_world() -> World:
+    unit = services.create_org_unit
+    branch = unit(actor=None, code="LZ", name="临泽分公司", kind=OrgUnit.Kind.BRANCH)
+    unit1 = unit(actor=None, code="LZ-01", name="第一作业站", kind=OrgUnit.Kind.UNIT, parent=branch)
+    unit2 = unit(actor=None, code="LZ-02", name="第二作业站", kind=OrgUnit.Kind.UNIT, parent=branch)
+    grid11 = unit(actor=None, code="LZ-01-01", name="一站一网格", kind=OrgUnit.Kind.GRID, parent=unit1)
+    grid12 = unit(actor=None, code="LZ-01-02", name="一站二网格", kind=OrgUnit.Kind.GRID, parent=unit1)
+    grid21 = unit(actor=None, code="LZ-02-01", name="二站一网格", kind=OrgUnit.Kind.GRID, parent=unit2)
+    h11 = services.create_household(actor=None, grid=grid11, address="一站1排3号", phone="13800001111")
+    h12 = services.create_household(actor=None, grid=grid12, address="一站2排5号")
+    h21 = services.create_household(actor=None, grid=grid21, address="二站4排1号")
+    p11 = services.create_person(
+        actor=None,
+        name="张建国",
+        household=h11,
+        relation=Person.Relation.HEAD,
+        id_number=make_id_number("620723", dt.date(1975, 3, 14), 131),
+        phone="13912345678",
+        category=Person.Category.EMPLOYEE,
+    ).person
+    p11b = services.create_person(
+        actor=None, name="张小明", household=h11, relation=Person.Relation.CHILD, sex="M"
+    ).person
+    p12 = services.create_person(
+        actor=None,
+        name="李秀英",
+        household=h12,
+        relation=Person.Relation.HEAD,
+        id_number=make_id_number("620723", dt.date(1982, 11, 2), 242),
+        phone="13700005555",
+    ).person
+    p21 = services.create_person(
+        actor=None,
+        name="王立新",
+        household=h21,
+        relation=Person.Relation.HEAD,
+        id_number=make_id_number("620702", dt.date(1968, 6, 30), 17),
+        phone="15100002222",
+    ).person
+    world = World(branch, unit1, unit2, grid11, grid12, grid21, h11, h12, h21, p11, p11b, p12, p21)
+    for username, role, where in [
+        ("admin", Role.ADMIN, None),
+        ("leader", Role.LEADER, branch),
+        ("office", Role.OFFICE, branch),
+        ("head1", Role.UNIT_HEAD, unit1),
+        ("worker11", Role.GRID_WORKER, grid11),
+        ("auditor1", Role.AUDITOR, unit1),
+        ("gate1", Role.CHECKPOINT, unit1),
+        ("head2", Role.UNIT_HEAD, unit2),
+    ]:
+        world.users[username] = services.create_user(
+            username=username, password=PASSWORD, role=role, org_unit=where
+        )
+    for p in (p11, p11b, p12, p21, h11, h12, h21):
+        p.refresh_from_db()
+    return world

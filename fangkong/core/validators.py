@@ -1,0 +1,113 @@
+"""Validation of resident ID numbers (GB 11643) and mobile phone numbers.
+
+Validators return the normalised value and a list of warnings, or raise ``ValidationError``
+with a message that says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+@dataclass(frozen=True)
+class ResidentId:
+    number: str
+    birth_date: dt.date
+    sex: str  # "M" or "F"
+    warnings: tuple[str, ...] = ()
+
+
+def id_check_character(first17: str) -> str:
+    """The MOD 11-2 check character for the first 17 digits of a resident ID number."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+@cache
+def _known_region_prefixes() -> frozenset[str]:
+    """Region codes (GB/T 2260, historic ones included) as listed by python-stdnum, if present."""
+    try:
+        from importlib.resources import files
+
+        text = files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return frozenset()
+    codes: set[str] = set()
+    province = ""
+    for line in text.splitlines():
+        if line[:2].isdigit():  # "62 province=..."
+            province = line[:2]
+        elif line.startswith("  ") and line[2:6].isdigit():  # "  0723 county=..."
+            codes.add(province + line[2:6])
+    return frozenset(codes)
+
+
+def validate_resident_id(value: str, *, today: dt.date | None = None) -> ResidentId:
+    """Check an 18-character resident ID number; an unknown region code is only a warning."""
+    number = value.strip().upper()
+    if len(number) != 18:
+        raise ValidationError(
+            _("An ID number has 18 characters; this one has %(count)d. Check for missing or extra digits.")
+            % {"count": len(number)},
+            code="id_length",
+        )
+    if not _ID_SHAPE.match(number):
+        raise ValidationError(
+            _("An ID number is 17 digits followed by a digit or X. Remove spaces and other characters."),
+            code="id_characters",
+        )
+    try:
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise ValidationError(
+            _("Characters 7–14 of an ID number are the birth date (YYYYMMDD); %(date)s is not a real date.")
+            % {"date": number[6:14]},
+            code="id_birth_date",
+        ) from None
+    today = today or dt.date.today()
+    if birth > today or birth.year < 1890:
+        raise ValidationError(
+            _("The birth date in this ID number (%(date)s) is impossible. Check characters 7–14.")
+            % {"date": birth.isoformat()},
+            code="id_birth_date",
+        )
+    expected = id_check_character(number[:17])
+    if number[17] != expected:
+        raise ValidationError(
+            _("The last character (check character) should be %(expected)s, not %(actual)s: a digit was probably mistyped.")
+            % {"expected": expected, "actual": number[17]},
+            code="id_check",
+        )
+    warnings: list[str] = []
+    known = _known_region_prefixes()
+    if known and number[:6] not in known:
+        warnings.append(
+            _("Region code %(code)s is not in the list of known codes; it may be an old code. Please double-check.")
+            % {"code": number[:6]}
+        )
+    sex = "M" if int(number[16]) % 2 == 1 else "F"
+    return ResidentId(number=number, birth_date=birth, sex=sex, warnings=tuple(warnings))
+
+
+def validate_mobile(value: str) -> str:
+    """A mainland mobile number: 11 digits starting 13–19. Spaces and dashes are dropped."""
+    number = re.sub(r"[\s-]", "", value)
+    if number.startswith("+86"):
+        number = number[3:]
+    if not _MOBILE.match(number):
+        raise ValidationError(
+            _("A mobile number has 11 digits and starts with 13–19, e.g. 13812345678."),
+            code="phone",
+        )
+    return number

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fangkong.core.permissions import Perm
+from fangkong.core.scoping import restrict
+
+from .models import Household, OrgUnit, Person
+
+
+def _grid_choices(user: Any) -> Any:
+    return restrict(OrgUnit.objects.filter(kind=OrgUnit.Kind.GRID, is_active=True), user, Perm.REGISTER_EDIT).order_by("path")
+
+
+class HouseholdForm(forms.Form):
+    grid = forms.ModelChoiceField(label=_("grid"), queryset=OrgUnit.objects.none())
+    address = forms.CharField(label=_("address"), max_length=200)
+    phone = forms.CharField(label=_("phone"), max_length=20, required=False)
+    note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = _grid_choices(user)
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
+
+
+class PersonForm(forms.Form):
+    name = forms.CharField(label=_("name"), max_length=50)
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=30,
+        required=False,
+        help_text=_("18 characters; leave empty for a child or visitor without one."),
+    )
+    sex = forms.ChoiceField(label=_("sex"), choices=Person.Sex.choices, initial=Person.Sex.UNKNOWN)
+    birth_date = forms.DateField(
+        label=_("birth date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Taken from the ID number when there is one."),
+    )
+    phone = forms.CharField(label=_("phone"), max_length=20, required=False)
+    household = forms.ModelChoiceField(
+        label=_("household"),
+        queryset=Household.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    grid = forms.ModelChoiceField(
+        label=_("grid"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        help_text=_("Only for a person without a household."),
+    )
+    relation = forms.ChoiceField(label=_("relation to head"), choices=Person.Relation.choices)
+    category = forms.ChoiceField(label=_("category"), choices=Person.Category.choices)
+    occupation = forms.CharField(label=_("occupation"), max_length=50, required=False)
+    note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = _grid_choices(user)
+        self.fields["household"].queryset = restrict(
+            Household.objects.filter(is_active=True), user, Perm.REGISTER_EDIT
+        )
+        self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
+
+
+class PersonFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    unit = forms.ModelChoiceField(label=_("Unit or grid"), queryset=OrgUnit.objects.none(), required=False)
+    category = forms.ChoiceField(
+        label=_("category"), choices=[("", _("All categories")), *Person.Category.choices], required=False
+    )
+    status = forms.ChoiceField(
+        label=_("status"), choices=[("", _("All statuses")), *Person.Status.choices], required=False
+    )
+    lacks_id = forms.BooleanField(label=_("Without ID number"), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = restrict(
+            OrgUnit.objects.filter(is_active=True).exclude(kind=OrgUnit.Kind.BRANCH), user
+        ).order_by("path")
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": _("Name, ID number or phone (part is enough)"), "type": "search"}
+        )
+
+
+class HouseholdFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    unit = forms.ModelChoiceField(label=_("Unit or grid"), queryset=OrgUnit.objects.none(), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = restrict(
+            OrgUnit.objects.filter(is_active=True).exclude(kind=OrgUnit.Kind.BRANCH), user
+        ).order_by("path")
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": _("Address or phone (part is enough)"), "type": "search"}
+        )

@@ -1,0 +1,181 @@
+"""Shared reads of the organisation and the register, always through the user's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from fangkong.core.permissions import Perm
+from fangkong.core.scoping import restrict, scope_for
+from fangkong.core.search import substring_filter
+
+from .models import Household, OrgUnit, Person, TimelineEvent
+
+
+def units_for(user: Any, *, kind: str | None = None) -> QuerySet[OrgUnit]:
+    qs = restrict(OrgUnit.objects.filter(is_active=True), user)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("path")
+
+
+def _under(qs: QuerySet[Any], unit: OrgUnit | None, field: str = "grid") -> QuerySet[Any]:
+    if unit is None:
+        return qs
+    return qs.filter(**{f"{field}__path__startswith": unit.path})
+
+
+@dataclass(frozen=True)
+class PersonFilters:
+    q: str = ""
+    unit: OrgUnit | None = None  # any node: its whole subtree
+    category: str = ""
+    status: str = ""
+    lacks_id: bool = False
+    household: Household | None = None
+
+
+def persons_for(user: Any, filters: PersonFilters | None = None) -> QuerySet[Person]:
+    f = filters or PersonFilters()
+    qs = restrict(Person.objects.filter(is_active=True), user)
+    qs = _under(qs, f.unit)
+    if f.household is not None:
+        qs = qs.filter(household=f.household)
+    if f.category:
+        qs = qs.filter(category=f.category)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.lacks_id:
+        qs = qs.filter(id_number="")
+    if f.q:
+        qs = substring_filter(qs, f.q)
+    return qs.select_related("grid", "grid__parent", "household").order_by("grid__path", "name", "pk")
+
+
+@dataclass(frozen=True)
+class HouseholdFilters:
+    q: str = ""
+    unit: OrgUnit | None = None
+
+
+def households_for(user: Any, filters: HouseholdFilters | None = None) -> QuerySet[Household]:
+    f = filters or HouseholdFilters()
+    qs = restrict(Household.objects.filter(is_active=True), user)
+    qs = _under(qs, f.unit)
+    if f.q:
+        qs = substring_filter(qs, f.q, prefix_field="address")
+    return (
+        qs.select_related("grid", "grid__parent", "head")
+        .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
+        .order_by("grid__path", "address", "pk")
+    )
+
+
+def home_counts(user: Any) -> dict[str, int]:
+    """The figures on the home page, all within the user's scope."""
+    persons = restrict(Person.objects.filter(is_active=True), user)
+    person_figures = persons.aggregate(
+        total=Count("pk"),
+        observation=Count("pk", filter=Q(status=Person.Status.UNDER_OBSERVATION)),
+        lacks_id=Count("pk", filter=Q(id_number="")),
+    )
+    units = units_for(user).aggregate(
+        units=Count("pk", filter=Q(kind=OrgUnit.Kind.UNIT)),
+        grids=Count("pk", filter=Q(kind=OrgUnit.Kind.GRID)),
+    )
+    households = restrict(Household.objects.filter(is_active=True), user).count()
+    return {
+        "units": units["units"],
+        "grids": units["grids"],
+        "households": households,
+        "persons": person_figures["total"],
+        "under_observation": person_figures["observation"],
+        "lacks_id": person_figures["lacks_id"],
+    }
+
+
+@dataclass
+class TreeNode:
+    unit: OrgUnit
+    households: int
+    persons: int
+
+
+def org_tree(user: Any) -> list[TreeNode]:
+    """The units in scope in tree order, each with household and person counts of its subtree."""
+    units = list(units_for(user))
+    per_grid_persons = dict(
+        restrict(Person.objects.filter(is_active=True), user)
+        .values_list("grid_id")
+        .annotate(n=Count("pk"))
+        .values_list("grid_id", "n")
+    )
+    per_grid_households = dict(
+        restrict(Household.objects.filter(is_active=True), user)
+        .values_list("grid_id")
+        .annotate(n=Count("pk"))
+        .values_list("grid_id", "n")
+    )
+    path_of = {u.pk: u.path for u in units}
+    nodes = []
+    for unit in units:
+        grids = [pk for pk, path in path_of.items() if path.startswith(unit.path)]
+        nodes.append(
+            TreeNode(
+                unit=unit,
+                households=sum(per_grid_households.get(pk, 0) for pk in grids),
+                persons=sum(per_grid_persons.get(pk, 0) for pk in grids),
+            )
+        )
+    return nodes
+
+
+def timeline_for(person: Person) -> QuerySet[TimelineEvent]:
+    return person.timeline.select_related("actor").order_by("-occurred_at", "-id")
+
+
+@dataclass
+class HistoryEntry:
+    at: Any
+    user: Any
+    kind: str
+    changes: list[tuple[str, str, str]]
+
+
+def audit_trail(obj: Any, *, masked: dict[str, Any]) -> list[HistoryEntry]:
+    """The record's audit trail (before → after), newest first; personal numbers masked."""
+    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[:200])
+    entries = []
+    for index, record in enumerate(records):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        changes: list[tuple[str, str, str]] = []
+        if previous is not None:
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                field = obj._meta.get_field(change.field)
+                mask = masked.get(change.field)
+                old, new = change.old, change.new
+                if mask:
+                    old, new = mask(old or ""), mask(new or "")
+                changes.append((str(field.verbose_name), _plain(old), _plain(new)))
+        entries.append(
+            HistoryEntry(
+                at=record.history_date,
+                user=record.history_user,
+                kind=record.get_history_type_display(),
+                changes=changes,
+            )
+        )
+    return entries
+
+
+def _plain(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def can(user: Any, perm: Perm) -> bool:
+    return not scope_for(user, perm).empty

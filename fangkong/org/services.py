@@ -1,0 +1,513 @@
+"""Every write to the organisation and the register. Views, the API, commands and imports
+call these functions; each validates, runs in one transaction, and records the timeline and
+the audit trail explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.core.masking import mask_id_number, mask_phone
+from fangkong.core.models import SensitiveAccess
+from fangkong.core.permissions import Perm, Role
+from fangkong.core.scoping import check_perm_on, clear_scope_cache
+from fangkong.core.validators import validate_mobile, validate_resident_id
+
+from .models import ApiToken, Household, OrgUnit, Person, RoleAssignment, TimelineEvent, User
+
+# ---------------------------------------------------------------------------------------------
+# Timeline
+
+
+def add_timeline_event(
+    *,
+    person: Person,
+    kind: str,
+    summary: str,
+    actor: User | None = None,
+    data: dict[str, Any] | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> TimelineEvent:
+    """Append an event to a person's timeline. Every workflow records its events here."""
+    return TimelineEvent.objects.create(
+        person=person,
+        kind=kind,
+        summary=summary[:300],
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        data=data or {},
+        occurred_at=occurred_at or timezone.now(),
+    )
+
+
+def _history_actor(obj: Any, actor: User | None) -> None:
+    """Attribute the audit-trail record of the next save to ``actor``."""
+    if actor is not None and actor.is_authenticated:
+        obj._history_user = actor
+
+
+# ---------------------------------------------------------------------------------------------
+# Org units
+
+
+def _set_path(unit: OrgUnit) -> None:
+    parent_path = unit.parent.path if unit.parent else "/"
+    unit.path = f"{parent_path}{unit.pk}/"
+    unit.depth = unit.parent.depth + 1 if unit.parent else 0
+
+
+_ALLOWED_PARENT = {
+    OrgUnit.Kind.BRANCH: {None, OrgUnit.Kind.BRANCH},
+    OrgUnit.Kind.UNIT: {OrgUnit.Kind.BRANCH, OrgUnit.Kind.UNIT},
+    OrgUnit.Kind.GRID: {OrgUnit.Kind.UNIT, OrgUnit.Kind.GRID},
+}
+
+
+@transaction.atomic
+def create_org_unit(
+    *,
+    actor: User | None,
+    code: str,
+    name: str,
+    kind: str,
+    parent: OrgUnit | None = None,
+    responsible: str = "",
+    responsible_phone: str = "",
+) -> OrgUnit:
+    if actor is not None and parent is not None:
+        check_perm_on(actor, Perm.ORG_MANAGE, parent)
+    parent_kind = parent.kind if parent else None
+    if kind not in OrgUnit.Kind.values:
+        raise ValidationError({"kind": _("Choose branch, unit or grid.")})
+    if parent_kind not in _ALLOWED_PARENT[OrgUnit.Kind(kind)]:
+        raise ValidationError(
+            {"parent": _("A %(kind)s cannot be placed under this parent.") % {"kind": kind}}
+        )
+    if responsible_phone:
+        try:
+            responsible_phone = validate_mobile(responsible_phone)
+        except ValidationError as error:
+            raise ValidationError({"responsible_phone": error.messages}) from None
+    unit = OrgUnit(
+        code=code.strip().upper(),
+        name=name.strip(),
+        kind=kind,
+        parent=parent,
+        responsible=responsible.strip(),
+        responsible_phone=responsible_phone,
+    )
+    unit.full_clean(exclude=["path", "depth"])
+    _history_actor(unit, actor)
+    unit.save()
+    _set_path(unit)
+    OrgUnit.objects.filter(pk=unit.pk).update(path=unit.path, depth=unit.depth)
+    return unit
+
+
+# ---------------------------------------------------------------------------------------------
+# Households
+
+
+def _clean_phone(value: str, field_name: str) -> str:
+    if not value.strip():
+        return ""
+    try:
+        return validate_mobile(value)
+    except ValidationError as error:
+        raise ValidationError({field_name: error.messages}) from None
+
+
+def _require_grid(grid: OrgUnit | None, field_name: str = "grid") -> OrgUnit:
+    if grid is None:
+        raise ValidationError({field_name: _("Choose the grid.")})
+    if grid.kind != OrgUnit.Kind.GRID:
+        raise ValidationError(
+            {field_name: _("%(unit)s is not a grid; choose a grid.") % {"unit": grid}}
+        )
+    return grid
+
+
+@transaction.atomic
+def create_household(
+    *, actor: User | None, grid: OrgUnit, address: str, phone: str = "", note: str = ""
+) -> Household:
+    grid = _require_grid(grid)
+    if actor is not None:
+        check_perm_on(actor, Perm.REGISTER_EDIT, grid)
+    household = Household(
+        grid=grid, address=address.strip(), phone=_clean_phone(phone, "phone"), note=note.strip()
+    )
+    household.full_clean(exclude=["head"])
+    _history_actor(household, actor)
+    household.save()
+    return household
+
+
+HOUSEHOLD_FIELDS = ("grid", "address", "phone", "note", "head")
+
+
+@transaction.atomic
+def update_household(*, actor: User | None, household: Household, **changes: Any) -> Household:
+    """Change a household. Moving it to another grid moves its members and keeps history."""
+    unknown = set(changes) - set(HOUSEHOLD_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown household fields: {sorted(unknown)}")
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    if actor is not None:
+        check_perm_on(actor, Perm.REGISTER_EDIT, household)
+    old_grid = household.grid
+    if "grid" in changes:
+        changes["grid"] = _require_grid(changes["grid"])
+        if actor is not None:
+            check_perm_on(actor, Perm.REGISTER_EDIT, changes["grid"])
+    if "phone" in changes:
+        changes["phone"] = _clean_phone(changes["phone"], "phone")
+    if "address" in changes:
+        changes["address"] = changes["address"].strip()
+    head = changes.get("head")
+    if head is not None and head.household_id != household.pk:
+        raise ValidationError({"head": _("The head of household must be a member of it.")})
+    for name, value in changes.items():
+        setattr(household, name, value)
+    household.full_clean()
+    _history_actor(household, actor)
+    household.save()
+    if household.grid_id != old_grid.pk:
+        members = list(household.members.filter(is_active=True))
+        for member in members:
+            member.grid = household.grid
+            _history_actor(member, actor)
+            member.save(update_fields=["grid", "search_text", "updated_at"])
+            add_timeline_event(
+                person=member,
+                kind="household_moved",
+                summary=_("Household moved from grid %(old)s to %(new)s")
+                % {"old": old_grid.name, "new": household.grid.name},
+                actor=actor,
+                data={"household": household.pk, "from_grid": old_grid.pk, "to_grid": household.grid_id},
+            )
+    return household
+
+
+# ---------------------------------------------------------------------------------------------
+# Persons
+
+PERSON_FIELDS = (
+    "name",
+    "sex",
+    "id_number",
+    "birth_date",
+    "phone",
+    "household",
+    "grid",
+    "relation",
+    "category",
+    "status",
+    "occupation",
+    "note",
+)
+# Fields whose values are personal numbers: masked wherever a change is described.
+MASKED_FIELDS = {"id_number": mask_id_number, "phone": mask_phone}
+
+
+@dataclass
+class PersonResult:
+    person: Person
+    warnings: list[str] = field(default_factory=list)
+
+
+def _normalise_person(person: Person, *, today: dt.date | None = None) -> list[str]:
+    """Validate and derive fields in place; return warnings. Raises ValidationError by field."""
+    errors: dict[str, list[str]] = {}
+    warnings: list[str] = []
+    person.name = person.name.strip()
+    if not person.name:
+        errors.setdefault("name", []).append(_("Enter the name."))
+    person.id_number = person.id_number.strip().upper()
+    if person.id_number:
+        try:
+            rid = validate_resident_id(person.id_number, today=today)
+        except ValidationError as error:
+            errors.setdefault("id_number", []).extend(error.messages)
+        else:
+            person.id_number = rid.number
+            warnings.extend(rid.warnings)
+            if person.birth_date and person.birth_date != rid.birth_date:
+                errors.setdefault("birth_date", []).append(
+                    _("The ID number says the birth date is %(date)s; correct one of them.")
+                    % {"date": rid.birth_date.isoformat()}
+                )
+            person.birth_date = rid.birth_date
+            if person.sex not in (Person.Sex.UNKNOWN, rid.sex):
+                errors.setdefault("sex", []).append(
+                    _("The ID number says the sex is %(sex)s; correct one of them.")
+                    % {"sex": Person.Sex(rid.sex).label}
+                )
+            person.sex = rid.sex
+            clash = Person.objects.filter(id_number=person.id_number, is_active=True).exclude(
+                pk=person.pk
+            )
+            if clash.exists():
+                errors.setdefault("id_number", []).append(
+                    _("Another person in the register already has this ID number. Search for them instead of adding a duplicate.")
+                )
+    if person.phone.strip():
+        try:
+            person.phone = validate_mobile(person.phone)
+        except ValidationError as error:
+            errors.setdefault("phone", []).extend(error.messages)
+    else:
+        person.phone = ""
+    if person.household_id is not None:
+        person.grid = person.household.grid
+    elif person.grid_id is None:
+        errors.setdefault("household", []).append(_("Choose a household or at least a grid."))
+    elif person.grid.kind != OrgUnit.Kind.GRID:
+        errors.setdefault("grid", []).append(_("Choose a grid, not a unit."))
+    if person.birth_date and person.birth_date > (today or timezone.localdate()):
+        errors.setdefault("birth_date", []).append(_("The birth date is in the future."))
+    if errors:
+        raise ValidationError(errors)
+    try:
+        person.full_clean(exclude=["grid", "household", "search_text"], validate_unique=False)
+    except ValidationError as error:
+        raise ValidationError(error.message_dict) from None
+    return warnings
+
+
+@transaction.atomic
+def create_person(
+    *,
+    actor: User | None,
+    name: str,
+    household: Household | None = None,
+    grid: OrgUnit | None = None,
+    sex: str = Person.Sex.UNKNOWN,
+    id_number: str = "",
+    birth_date: dt.date | None = None,
+    phone: str = "",
+    relation: str = Person.Relation.OTHER,
+    category: str = Person.Category.RESIDENT,
+    occupation: str = "",
+    note: str = "",
+    source: str = "",
+) -> PersonResult:
+    """Add a person to the register. ``source`` names where the record came from (an import)."""
+    person = Person(
+        name=name,
+        household=household,
+        grid=household.grid if household is not None else grid,
+        sex=sex or Person.Sex.UNKNOWN,
+        id_number=id_number or "",
+        birth_date=birth_date,
+        phone=phone or "",
+        relation=relation,
+        category=category,
+        occupation=occupation,
+        note=note,
+    )
+    warnings = _normalise_person(person)
+    if actor is not None:
+        check_perm_on(actor, Perm.REGISTER_EDIT, person.grid)
+    _history_actor(person, actor)
+    person.save()
+    if household is not None and person.relation == Person.Relation.HEAD and household.head_id is None:
+        household.head = person
+        _history_actor(household, actor)
+        household.save(update_fields=["head", "search_text", "updated_at"])
+    add_timeline_event(
+        person=person,
+        kind="created",
+        summary=_("Added to the register")
+        + (f" ({source})" if source else "")
+        + (_(": no ID number") if person.lacks_id_number else ""),
+        actor=actor,
+        data={"household": person.household_id, "grid": person.grid_id, "source": source},
+    )
+    return PersonResult(person=person, warnings=warnings)
+
+
+def _describe(field_name: str, value: Any) -> str:
+    if field_name in MASKED_FIELDS:
+        return MASKED_FIELDS[field_name](value or "")
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@transaction.atomic
+def update_person(
+    *, actor: User | None, person: Person, source: str = "", **changes: Any
+) -> PersonResult:
+    """Change a person. A move to another household keeps the old one in the history."""
+    unknown = set(changes) - set(PERSON_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown person fields: {sorted(unknown)}")
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if actor is not None:
+        check_perm_on(actor, Perm.REGISTER_EDIT, person)
+    before = {name: getattr(person, name) for name in PERSON_FIELDS}
+    old_household = person.household
+    for name, value in changes.items():
+        if name in ("id_number", "phone", "occupation", "note") and value is None:
+            value = ""
+        setattr(person, name, value)
+    if "household" in changes and changes["household"] is None and "grid" not in changes:
+        person.grid = before["grid"]
+    warnings = _normalise_person(person)
+    if actor is not None:
+        check_perm_on(actor, Perm.REGISTER_EDIT, person.grid)
+    changed = [name for name in PERSON_FIELDS if getattr(person, name) != before[name]]
+    if not changed:
+        return PersonResult(person=person, warnings=warnings)
+    _history_actor(person, actor)
+    person.save()
+    if old_household is not None and old_household.head_id == person.pk and person.household_id != old_household.pk:
+        old_household.head = None
+        _history_actor(old_household, actor)
+        old_household.save(update_fields=["head", "search_text", "updated_at"])
+    suffix = f" ({source})" if source else ""
+    if person.household_id != (old_household.pk if old_household else None):
+        add_timeline_event(
+            person=person,
+            kind="moved",
+            summary=_("Moved from household %(old)s to %(new)s")
+            % {"old": old_household or "—", "new": person.household or "—"}
+            + suffix,
+            actor=actor,
+            data={
+                "from_household": old_household.pk if old_household else None,
+                "to_household": person.household_id,
+                "from_grid": before["grid"].pk,
+                "to_grid": person.grid_id,
+            },
+        )
+    details = [
+        name
+        for name in changed
+        if name not in ("household", "grid") or person.household_id is None
+    ]
+    if details:
+        labels = [
+            f"{Person._meta.get_field(name).verbose_name}: {_describe(name, before[name])} → "
+            f"{_describe(name, getattr(person, name))}"
+            for name in details
+        ]
+        add_timeline_event(
+            person=person,
+            kind="changed",
+            summary=_("Changed ") + "; ".join(labels) + suffix,
+            actor=actor,
+            data={"fields": details, "source": source},
+        )
+    return PersonResult(person=person, warnings=warnings)
+
+
+@transaction.atomic
+def reveal_person_field(*, actor: User, person: Person, field_name: str) -> str:
+    """Return a full ID or phone number and record who saw it."""
+    if field_name not in MASKED_FIELDS:
+        raise ValidationError({"field": _("Only the ID number and the phone can be revealed.")})
+    check_perm_on(actor, Perm.PII_REVEAL, person)
+    SensitiveAccess.objects.create(
+        user=actor,
+        action=SensitiveAccess.Action.REVEAL,
+        object_type="person",
+        object_id=person.pk,
+        detail={"field": field_name},
+    )
+    return str(getattr(person, field_name))
+
+
+# ---------------------------------------------------------------------------------------------
+# Users, roles and API tokens
+
+
+@transaction.atomic
+def create_user(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    org_unit: OrgUnit | None,
+    full_name: str = "",
+    phone: str = "",
+    actor: User | None = None,
+) -> User:
+    errors: dict[str, list[str]] = {}
+    if User.objects.filter(username=username).exists():
+        errors["username"] = [_("This username is taken; choose another.")]
+    user = User(username=username, full_name=full_name, phone=phone)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        errors["password"] = list(error.messages)
+    if role not in Role.values:
+        errors["role"] = [_("Unknown role; choose one of: %(roles)s") % {"roles": ", ".join(Role.values)}]
+    elif role != Role.ADMIN and org_unit is None:
+        errors["org_unit"] = [_("Give the org unit this role applies to.")]
+    if errors:
+        raise ValidationError(errors)
+    if actor is not None and org_unit is not None:
+        check_perm_on(actor, Perm.USERS_MANAGE, org_unit)
+    user.set_password(password)
+    user.is_staff = role == Role.ADMIN
+    user.is_superuser = role == Role.ADMIN
+    user.save()
+    assign_role(user=user, role=role, org_unit=org_unit, actor=actor)
+    return user
+
+
+@transaction.atomic
+def assign_role(
+    *, user: User, role: str, org_unit: OrgUnit | None, actor: User | None = None
+) -> RoleAssignment:
+    if role != Role.ADMIN and org_unit is None:
+        raise ValidationError({"org_unit": _("Give the org unit this role applies to.")})
+    assignment, _created = RoleAssignment.objects.get_or_create(
+        user=user, role=role, org_unit=None if role == Role.ADMIN else org_unit
+    )
+    clear_scope_cache(user)
+    return assignment
+
+
+def _token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_api_token(*, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token; the plain key is returned once and never stored."""
+    key = "fk_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=key[:10], key_hash=_token_hash(key))
+    return token, key
+
+
+def revoke_api_token(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def user_for_api_key(key: str) -> User | None:
+    """The active user owning an unrevoked token with this key, or None."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_token_hash(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

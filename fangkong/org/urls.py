@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "org"
+
+urlpatterns = [
+    path("units/", views.unit_tree, name="unit_tree"),
+    path("units/<int:orgunit_id>/", views.unit_detail, name="unit_detail"),
+    path("households/", views.household_list, name="household_list"),
+    path("households/new/", views.household_create, name="household_create"),
+    path("households/<int:household_id>/", views.household_detail, name="household_detail"),
+    path("households/<int:household_id>/edit/", views.household_edit, name="household_edit"),
+    path("persons/", views.person_list, name="person_list"),
+    path("persons/new/", views.person_create, name="person_create"),
+    path("persons/<int:person_id>/", views.person_detail, name="person_detail"),
+    path("persons/<int:person_id>/edit/", views.person_edit, name="person_edit"),
+    path("persons/<int:person_id>/reveal/<str:field_name>/", views.person_reveal, name="person_reveal"),
+]

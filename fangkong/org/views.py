@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fangkong.core.htmx import paginate, query_without_page, render_page, requires
+from fangkong.core.masking import mask_id_number, mask_phone
+from fangkong.core.permissions import Perm
+from fangkong.core.scoping import get_scoped_or_404, scope_for
+
+from . import selectors, services
+from .forms import HouseholdFilterForm, HouseholdForm, PersonFilterForm, PersonForm
+from .models import Household, OrgUnit, Person
+
+MASKS = {"id_number": mask_id_number, "phone": mask_phone}
+
+
+def _may(request: HttpRequest, perm: Perm, obj: Any) -> bool:
+    from fangkong.core.scoping import unit_of
+
+    return scope_for(request.user, perm).covers(unit_of(obj))
+
+
+@requires(Perm.REGISTER_VIEW)
+def unit_tree(request: HttpRequest) -> HttpResponse:
+    return render(request, "org/unit_tree.html", {"nodes": selectors.org_tree(request.user)})
+
+
+@requires(Perm.REGISTER_VIEW)
+def unit_detail(request: HttpRequest, orgunit_id: int) -> HttpResponse:
+    unit = get_scoped_or_404(OrgUnit.objects.select_related("parent"), request.user, orgunit_id)
+    children = selectors.units_for(request.user).filter(parent=unit)
+    counts = next((n for n in selectors.org_tree(request.user) if n.unit.pk == unit.pk), None)
+    return render(
+        request, "org/unit_detail.html", {"unit": unit, "children": children, "counts": counts}
+    )
+
+
+@requires(Perm.REGISTER_VIEW)
+def household_list(request: HttpRequest) -> HttpResponse:
+    form = HouseholdFilterForm(request.GET or None, user=request.user)
+    filters = selectors.HouseholdFilters()
+    if form.is_valid():
+        filters = selectors.HouseholdFilters(q=form.cleaned_data["q"], unit=form.cleaned_data["unit"])
+    page = paginate(request, selectors.households_for(request.user, filters))
+    return render_page(
+        request,
+        "org/household_list.html",
+        {"form": form, "page": page, "query": query_without_page(request)},
+        partial="results",
+    )
+
+
+@requires(Perm.REGISTER_VIEW)
+def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+    household = get_scoped_or_404(
+        Household.objects.select_related("grid", "grid__parent", "head"), request.user, household_id
+    )
+    members = selectors.persons_for(request.user, selectors.PersonFilters(household=household))
+    context = {
+        "household": household,
+        "members": members,
+        "may_edit": _may(request, Perm.REGISTER_EDIT, household),
+        "may_audit": _may(request, Perm.AUDIT_VIEW, household),
+    }
+    if context["may_audit"]:
+        context["audit"] = selectors.audit_trail(household, masked={"phone": mask_phone})
+    return render(request, "org/household_detail.html", context)
+
+
+def _apply_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+@requires(Perm.REGISTER_EDIT)
+def household_create(request: HttpRequest) -> HttpResponse:
+    form = HouseholdForm(request.POST or None, user=request.user, initial=request.GET.dict())
+    if request.method == "POST" and form.is_valid():
+        try:
+            household = services.create_household(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Household added."))
+            return redirect(household)
+    return render(request, "org/household_form.html", {"form": form, "household": None})
+
+
+@requires(Perm.REGISTER_EDIT)
+def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
+    household = get_scoped_or_404(
+        Household.objects.select_related("grid"), request.user, household_id, Perm.REGISTER_EDIT
+    )
+    initial = {"grid": household.grid, "address": household.address, "phone": household.phone, "note": household.note}
+    form = HouseholdForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_household(actor=request.user, household=household, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Household saved."))
+            return redirect(household)
+    return render(request, "org/household_form.html", {"form": form, "household": household})
+
+
+@requires(Perm.REGISTER_VIEW)
+def person_list(request: HttpRequest) -> HttpResponse:
+    form = PersonFilterForm(request.GET or None, user=request.user)
+    filters = selectors.PersonFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.PersonFilters(
+            q=data["q"],
+            unit=data["unit"],
+            category=data["category"],
+            status=data["status"],
+            lacks_id=data["lacks_id"],
+        )
+    page = paginate(request, selectors.persons_for(request.user, filters))
+    return render_page(
+        request,
+        "org/person_list.html",
+        {"form": form, "page": page, "query": query_without_page(request)},
+        partial="results",
+    )
+
+
+@requires(Perm.REGISTER_VIEW)
+def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = get_scoped_or_404(
+        Person.objects.select_related("grid", "grid__parent", "household"), request.user, person_id
+    )
+    context: dict[str, Any] = {
+        "person": person,
+        "timeline": selectors.timeline_for(person)[:200],
+        "may_edit": _may(request, Perm.REGISTER_EDIT, person),
+        "may_reveal": _may(request, Perm.PII_REVEAL, person),
+        "may_audit": _may(request, Perm.AUDIT_VIEW, person),
+    }
+    if context["may_audit"]:
+        context["audit"] = selectors.audit_trail(person, masked=MASKS)
+    return render(request, "org/person_detail.html", context)
+
+
+def _person_form_initial(person: Person) -> dict[str, Any]:
+    return {name: getattr(person, name) for name in services.PERSON_FIELDS if name != "status"}
+
+
+@requires(Perm.REGISTER_EDIT)
+def person_create(request: HttpRequest) -> HttpResponse:
+    initial: dict[str, Any] = {}
+    household = None
+    if request.GET.get("household"):
+        household = get_scoped_or_404(
+            Household.objects.select_related("grid"), request.user, request.GET["household"], Perm.REGISTER_EDIT
+        )
+        initial = {"household": household, "grid": household.grid}
+    form = PersonForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.create_person(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Person added."))
+            for warning in result.warnings:
+                messages.warning(request, warning)
+            return redirect(result.person)
+    return render(
+        request, "org/person_form.html", {"form": form, "person": None, "household": household}
+    )
+
+
+@requires(Perm.REGISTER_EDIT)
+def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = get_scoped_or_404(
+        Person.objects.select_related("grid", "household"), request.user, person_id, Perm.REGISTER_EDIT
+    )
+    form = PersonForm(request.POST or None, user=request.user, initial=_person_form_initial(person))
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.update_person(actor=request.user, person=person, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            for warning in result.warnings:
+                messages.warning(request, warning)
+            return redirect(result.person)
+    return render(
+        request, "org/person_form.html", {"form": form, "person": person, "household": person.household}
+    )
+
+
+@require_POST
+@requires(Perm.PII_REVEAL)
+def person_reveal(request: HttpRequest, person_id: int, field_name: str) -> HttpResponse:
+    person = get_scoped_or_404(Person.objects.all(), request.user, person_id, Perm.PII_REVEAL)
+    try:
+        value = services.reveal_person_field(actor=request.user, person=person, field_name=field_name)
+    except ValidationError:
+        return HttpResponse(status=400)
+    return render(request, "org/person_detail.html#revealed", {"value": value})
