@@ -11,7 +11,9 @@ from django.core.checks import Error, Warning, register
 @register()
 def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     problems: list[Any] = []
-    bootstrap = settings.BASE_DIR / "node_modules" / "bootstrap" / "dist" / "css" / "bootstrap.min.css"
+    bootstrap = (
+        settings.BASE_DIR / "node_modules" / "bootstrap" / "dist" / "css" / "bootstrap.min.css"
+    )
     if not bootstrap.is_file():
         problems.append(
             Warning(
@@ -26,6 +28,10 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         )
     if not settings.DEBUG and "*" in settings.ALLOWED_HOSTS:
         problems.append(
-            Error("ALLOWED_HOSTS contains '*' with DEBUG=False.", hint="List the host names.", id="fangkong.E001")
+            Error(
+                "ALLOWED_HOSTS contains '*' with DEBUG=False.",
+                hint="List the host names.",
+                id="fangkong.E001",
+            )
         )
     return problems

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,7 +29,9 @@ def _load_dotenv(path: Path) -> None:
             continue
         key, sep, value = line.partition("=")
         if not sep:
-            raise ImproperlyConfigured(f"{path.name} line {number}: expected KEY=VALUE, got {raw!r}")
+            raise ImproperlyConfigured(
+                f"{path.name} line {number}: expected KEY=VALUE, got {raw!r}"
+            )
         os.environ.setdefault(key.strip(), value.strip().strip("'\""))
 
 
@@ -150,7 +151,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
+            "NAME": str(SQLITE_PATH),
             "CONN_MAX_AGE": CONN_MAX_AGE,
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {

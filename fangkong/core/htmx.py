@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -13,9 +13,20 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_htmx.middleware import HtmxDetails
 
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import has_perm
+
+if TYPE_CHECKING:
+    from fangkong.org.models import User
+
+
+class AuthedRequest(HttpRequest):
+    """The request a logged-in view receives (for type checking)."""
+
+    user: User
+    htmx: HtmxDetails
 
 
 def requires(perm: Perm) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:

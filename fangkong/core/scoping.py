@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -120,7 +120,9 @@ def _entry(model: type[models.Model]) -> ScopedModel:
     try:
         return _REGISTRY[model]
     except KeyError:
-        raise LookupError(f"{model.__name__} is not registered with fangkong.core.scoping") from None
+        raise LookupError(
+            f"{model.__name__} is not registered with fangkong.core.scoping"
+        ) from None
 
 
 def unit_of(obj: models.Model) -> OrgUnit | None:
@@ -132,7 +134,7 @@ def unit_of(obj: models.Model) -> OrgUnit | None:
         target = getattr(target, part)
         if target is None:
             return None
-    return target  # type: ignore[no-any-return]
+    return target
 
 
 def restrict(queryset: QuerySet[M], user: Any, perm: Perm | None = None) -> QuerySet[M]:
@@ -161,14 +163,12 @@ def check_perm_on(user: Any, perm: Perm, obj: models.Model) -> None:
         raise PermissionDenied
 
 
-def get_scoped_or_404(
-    queryset: QuerySet[M], user: Any, pk: Any, perm: Perm | None = None
-) -> M:
+def get_scoped_or_404(queryset: QuerySet[M], user: Any, pk: Any, perm: Perm | None = None) -> M:
     """The object with ``pk`` if the user may see it (else 404) and, when ``perm`` is given,
     may act on it with ``perm`` (else 403)."""
     try:
         obj = restrict(queryset, user).get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if perm is not None:
         check_perm_on(user, perm, obj)

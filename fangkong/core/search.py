@@ -74,7 +74,9 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def substring_filter(queryset: QuerySet[M], query: str, *, prefix_field: str = "name") -> QuerySet[M]:
+def substring_filter(
+    queryset: QuerySet[M], query: str, *, prefix_field: str = "name"
+) -> QuerySet[M]:
     """Rows whose ``search_text`` contains ``query`` (case-insensitive), using the index."""
     query = " ".join(query.lower().split())
     if not query:

@@ -51,10 +51,18 @@ def build_world() -> World:
     branch = unit(actor=None, code="LZ", name="临泽分公司", kind=OrgUnit.Kind.BRANCH)
     unit1 = unit(actor=None, code="LZ-01", name="第一作业站", kind=OrgUnit.Kind.UNIT, parent=branch)
     unit2 = unit(actor=None, code="LZ-02", name="第二作业站", kind=OrgUnit.Kind.UNIT, parent=branch)
-    grid11 = unit(actor=None, code="LZ-01-01", name="一站一网格", kind=OrgUnit.Kind.GRID, parent=unit1)
-    grid12 = unit(actor=None, code="LZ-01-02", name="一站二网格", kind=OrgUnit.Kind.GRID, parent=unit1)
-    grid21 = unit(actor=None, code="LZ-02-01", name="二站一网格", kind=OrgUnit.Kind.GRID, parent=unit2)
-    h11 = services.create_household(actor=None, grid=grid11, address="一站1排3号", phone="13800001111")
+    grid11 = unit(
+        actor=None, code="LZ-01-01", name="一站一网格", kind=OrgUnit.Kind.GRID, parent=unit1
+    )
+    grid12 = unit(
+        actor=None, code="LZ-01-02", name="一站二网格", kind=OrgUnit.Kind.GRID, parent=unit1
+    )
+    grid21 = unit(
+        actor=None, code="LZ-02-01", name="二站一网格", kind=OrgUnit.Kind.GRID, parent=unit2
+    )
+    h11 = services.create_household(
+        actor=None, grid=grid11, address="一站1排3号", phone="13800001111"
+    )
     h12 = services.create_household(actor=None, grid=grid12, address="一站2排5号")
     h21 = services.create_household(actor=None, grid=grid21, address="二站4排1号")
     p11 = services.create_person(

@@ -58,20 +58,26 @@ def validate_resident_id(value: str, *, today: dt.date | None = None) -> Residen
     number = value.strip().upper()
     if len(number) != 18:
         raise ValidationError(
-            _("An ID number has 18 characters; this one has %(count)d. Check for missing or extra digits.")
+            _(
+                "An ID number has 18 characters; this one has %(count)d. Check for missing or extra digits."
+            )
             % {"count": len(number)},
             code="id_length",
         )
     if not _ID_SHAPE.match(number):
         raise ValidationError(
-            _("An ID number is 17 digits followed by a digit or X. Remove spaces and other characters."),
+            _(
+                "An ID number is 17 digits followed by a digit or X. Remove spaces and other characters."
+            ),
             code="id_characters",
         )
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ValidationError(
-            _("Characters 7–14 of an ID number are the birth date (YYYYMMDD); %(date)s is not a real date.")
+            _(
+                "Characters 7–14 of an ID number are the birth date (YYYYMMDD); %(date)s is not a real date."
+            )
             % {"date": number[6:14]},
             code="id_birth_date",
         ) from None
@@ -85,7 +91,9 @@ def validate_resident_id(value: str, *, today: dt.date | None = None) -> Residen
     expected = id_check_character(number[:17])
     if number[17] != expected:
         raise ValidationError(
-            _("The last character (check character) should be %(expected)s, not %(actual)s: a digit was probably mistyped.")
+            _(
+                "The last character (check character) should be %(expected)s, not %(actual)s: a digit was probably mistyped."
+            )
             % {"expected": expected, "actual": number[17]},
             code="id_check",
         )
@@ -93,7 +101,9 @@ def validate_resident_id(value: str, *, today: dt.date | None = None) -> Residen
     known = _known_region_prefixes()
     if known and number[:6] not in known:
         warnings.append(
-            _("Region code %(code)s is not in the list of known codes; it may be an old code. Please double-check.")
+            _(
+                "Region code %(code)s is not in the list of known codes; it may be an old code. Please double-check."
+            )
             % {"code": number[:6]}
         )
     sex = "M" if int(number[16]) % 2 == 1 else "F"

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.permissions import Perm
@@ -11,8 +12,19 @@ from fangkong.core.scoping import restrict
 from .models import Household, OrgUnit, Person
 
 
-def _grid_choices(user: Any) -> Any:
-    return restrict(OrgUnit.objects.filter(kind=OrgUnit.Kind.GRID, is_active=True), user, Perm.REGISTER_EDIT).order_by("path")
+def _limit(form: forms.Form, name: str, queryset: QuerySet[Any]) -> None:
+    """Limit a model choice field to what the user may pick."""
+    cast(forms.ModelChoiceField, form.fields[name]).queryset = queryset
+
+
+def _editable_grids(user: Any) -> QuerySet[OrgUnit]:
+    grids = OrgUnit.objects.filter(kind=OrgUnit.Kind.GRID, is_active=True)
+    return restrict(grids, user, Perm.REGISTER_EDIT).order_by("path")
+
+
+def _visible_units(user: Any) -> QuerySet[OrgUnit]:
+    units = OrgUnit.objects.filter(is_active=True).exclude(kind=OrgUnit.Kind.BRANCH)
+    return restrict(units, user).order_by("path")
 
 
 class HouseholdForm(forms.Form):
@@ -23,7 +35,7 @@ class HouseholdForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = _grid_choices(user)
+        _limit(self, "grid", _editable_grids(user))
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
 
 
@@ -62,19 +74,22 @@ class PersonForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = _grid_choices(user)
-        self.fields["household"].queryset = restrict(
-            Household.objects.filter(is_active=True), user, Perm.REGISTER_EDIT
-        )
+        _limit(self, "grid", _editable_grids(user))
+        households = Household.objects.filter(is_active=True)
+        _limit(self, "household", restrict(households, user, Perm.REGISTER_EDIT))
         self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
 
 
 class PersonFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
-    unit = forms.ModelChoiceField(label=_("Unit or grid"), queryset=OrgUnit.objects.none(), required=False)
+    unit = forms.ModelChoiceField(
+        label=_("Unit or grid"), queryset=OrgUnit.objects.none(), required=False
+    )
     category = forms.ChoiceField(
-        label=_("category"), choices=[("", _("All categories")), *Person.Category.choices], required=False
+        label=_("category"),
+        choices=[("", _("All categories")), *Person.Category.choices],
+        required=False,
     )
     status = forms.ChoiceField(
         label=_("status"), choices=[("", _("All statuses")), *Person.Status.choices], required=False
@@ -83,9 +98,7 @@ class PersonFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = restrict(
-            OrgUnit.objects.filter(is_active=True).exclude(kind=OrgUnit.Kind.BRANCH), user
-        ).order_by("path")
+        _limit(self, "unit", _visible_units(user))
         self.fields["q"].widget.attrs.update(
             {"placeholder": _("Name, ID number or phone (part is enough)"), "type": "search"}
         )
@@ -93,13 +106,13 @@ class PersonFilterForm(forms.Form):
 
 class HouseholdFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
-    unit = forms.ModelChoiceField(label=_("Unit or grid"), queryset=OrgUnit.objects.none(), required=False)
+    unit = forms.ModelChoiceField(
+        label=_("Unit or grid"), queryset=OrgUnit.objects.none(), required=False
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = restrict(
-            OrgUnit.objects.filter(is_active=True).exclude(kind=OrgUnit.Kind.BRANCH), user
-        ).order_by("path")
+        _limit(self, "unit", _visible_units(user))
         self.fields["q"].widget.attrs.update(
             {"placeholder": _("Address or phone (part is enough)"), "type": "search"}
         )

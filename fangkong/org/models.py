@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
@@ -120,7 +120,7 @@ class Household(models.Model):
     def __str__(self) -> str:
         return self.address
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.search_text = household_search_text(self.address, self.phone)
         super().save(*args, **kwargs)
 
@@ -168,7 +168,9 @@ class Person(models.Model):
         _("ID number"),
         max_length=18,
         blank=True,
-        help_text=_("18-character resident ID number; leave empty for a child or visitor without one."),
+        help_text=_(
+            "18-character resident ID number; leave empty for a child or visitor without one."
+        ),
     )
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
@@ -226,7 +228,7 @@ class Person(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.search_text = person_search_text(self.name, self.id_number, self.phone)
         super().save(*args, **kwargs)
 

@@ -51,7 +51,9 @@ def persons_for(user: Any, filters: PersonFilters | None = None) -> QuerySet[Per
         qs = qs.filter(id_number="")
     if f.q:
         qs = substring_filter(qs, f.q)
-    return qs.select_related("grid", "grid__parent", "household").order_by("grid__path", "name", "pk")
+    return qs.select_related("grid", "grid__parent", "household").order_by(
+        "grid__path", "name", "pk"
+    )
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,9 @@ class HistoryEntry:
 
 def audit_trail(obj: Any, *, masked: dict[str, Any]) -> list[HistoryEntry]:
     """The record's audit trail (before → after), newest first; personal numbers masked."""
-    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[:200])
+    records = list(
+        obj.history.select_related("history_user").order_by("-history_date", "-history_id")[:200]
+    )
     entries = []
     for index, record in enumerate(records):
         previous = records[index + 1] if index + 1 < len(records) else None

@@ -65,7 +65,7 @@ def _set_path(unit: OrgUnit) -> None:
     unit.depth = unit.parent.depth + 1 if unit.parent else 0
 
 
-_ALLOWED_PARENT = {
+_ALLOWED_PARENT: dict[str, set[str | None]] = {
     OrgUnit.Kind.BRANCH: {None, OrgUnit.Kind.BRANCH},
     OrgUnit.Kind.UNIT: {OrgUnit.Kind.BRANCH, OrgUnit.Kind.UNIT},
     OrgUnit.Kind.GRID: {OrgUnit.Kind.UNIT, OrgUnit.Kind.GRID},
@@ -193,7 +193,11 @@ def update_household(*, actor: User | None, household: Household, **changes: Any
                 summary=_("Household moved from grid %(old)s to %(new)s")
                 % {"old": old_grid.name, "new": household.grid.name},
                 actor=actor,
-                data={"household": household.pk, "from_grid": old_grid.pk, "to_grid": household.grid_id},
+                data={
+                    "household": household.pk,
+                    "from_grid": old_grid.pk,
+                    "to_grid": household.grid_id,
+                },
             )
     return household
 
@@ -258,7 +262,9 @@ def _normalise_person(person: Person, *, today: dt.date | None = None) -> list[s
             )
             if clash.exists():
                 errors.setdefault("id_number", []).append(
-                    _("Another person in the register already has this ID number. Search for them instead of adding a duplicate.")
+                    _(
+                        "Another person in the register already has this ID number. Search for them instead of adding a duplicate."
+                    )
                 )
     if person.phone.strip():
         try:
@@ -267,7 +273,7 @@ def _normalise_person(person: Person, *, today: dt.date | None = None) -> list[s
             errors.setdefault("phone", []).extend(error.messages)
     else:
         person.phone = ""
-    if person.household_id is not None:
+    if person.household is not None:
         person.grid = person.household.grid
     elif person.grid_id is None:
         errors.setdefault("household", []).append(_("Choose a household or at least a grid."))
@@ -320,7 +326,11 @@ def create_person(
         check_perm_on(actor, Perm.REGISTER_EDIT, person.grid)
     _history_actor(person, actor)
     person.save()
-    if household is not None and person.relation == Person.Relation.HEAD and household.head_id is None:
+    if (
+        household is not None
+        and person.relation == Person.Relation.HEAD
+        and household.head_id is None
+    ):
         household.head = person
         _history_actor(household, actor)
         household.save(update_fields=["head", "search_text", "updated_at"])
@@ -334,6 +344,10 @@ def create_person(
         data={"household": person.household_id, "grid": person.grid_id, "source": source},
     )
     return PersonResult(person=person, warnings=warnings)
+
+
+def _label(field_name: str) -> str:
+    return str(getattr(Person._meta.get_field(field_name), "verbose_name", field_name))
 
 
 def _describe(field_name: str, value: Any) -> str:
@@ -373,7 +387,11 @@ def update_person(
         return PersonResult(person=person, warnings=warnings)
     _history_actor(person, actor)
     person.save()
-    if old_household is not None and old_household.head_id == person.pk and person.household_id != old_household.pk:
+    if (
+        old_household is not None
+        and old_household.head_id == person.pk
+        and person.household_id != old_household.pk
+    ):
         old_household.head = None
         _history_actor(old_household, actor)
         old_household.save(update_fields=["head", "search_text", "updated_at"])
@@ -394,13 +412,11 @@ def update_person(
             },
         )
     details = [
-        name
-        for name in changed
-        if name not in ("household", "grid") or person.household_id is None
+        name for name in changed if name not in ("household", "grid") or person.household_id is None
     ]
     if details:
         labels = [
-            f"{Person._meta.get_field(name).verbose_name}: {_describe(name, before[name])} → "
+            f"{_label(name)}: {_describe(name, before[name])} → "
             f"{_describe(name, getattr(person, name))}"
             for name in details
         ]
@@ -454,7 +470,9 @@ def create_user(
     except ValidationError as error:
         errors["password"] = list(error.messages)
     if role not in Role.values:
-        errors["role"] = [_("Unknown role; choose one of: %(roles)s") % {"roles": ", ".join(Role.values)}]
+        errors["role"] = [
+            _("Unknown role; choose one of: %(roles)s") % {"roles": ", ".join(Role.values)}
+        ]
     elif role != Role.ADMIN and org_unit is None:
         errors["org_unit"] = [_("Give the org unit this role applies to.")]
     if errors:
@@ -490,7 +508,9 @@ def _token_hash(key: str) -> str:
 def issue_api_token(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     """Create a token; the plain key is returned once and never stored."""
     key = "fk_" + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, prefix=key[:10], key_hash=_token_hash(key))
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=key[:10], key_hash=_token_hash(key)
+    )
     return token, key
 
 

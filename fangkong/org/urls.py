@@ -17,5 +17,9 @@ urlpatterns = [
     path("persons/new/", views.person_create, name="person_create"),
     path("persons/<int:person_id>/", views.person_detail, name="person_detail"),
     path("persons/<int:person_id>/edit/", views.person_edit, name="person_edit"),
-    path("persons/<int:person_id>/reveal/<str:field_name>/", views.person_reveal, name="person_reveal"),
+    path(
+        "persons/<int:person_id>/reveal/<str:field_name>/",
+        views.person_reveal,
+        name="person_reveal",
+    ),
 ]

@@ -4,12 +4,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fangkong.core.htmx import paginate, query_without_page, render_page, requires
+from fangkong.core.htmx import AuthedRequest, paginate, query_without_page, render_page, requires
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import get_scoped_or_404, scope_for
@@ -21,19 +21,19 @@ from .models import Household, OrgUnit, Person
 MASKS = {"id_number": mask_id_number, "phone": mask_phone}
 
 
-def _may(request: HttpRequest, perm: Perm, obj: Any) -> bool:
+def _may(request: AuthedRequest, perm: Perm, obj: Any) -> bool:
     from fangkong.core.scoping import unit_of
 
     return scope_for(request.user, perm).covers(unit_of(obj))
 
 
 @requires(Perm.REGISTER_VIEW)
-def unit_tree(request: HttpRequest) -> HttpResponse:
+def unit_tree(request: AuthedRequest) -> HttpResponse:
     return render(request, "org/unit_tree.html", {"nodes": selectors.org_tree(request.user)})
 
 
 @requires(Perm.REGISTER_VIEW)
-def unit_detail(request: HttpRequest, orgunit_id: int) -> HttpResponse:
+def unit_detail(request: AuthedRequest, orgunit_id: int) -> HttpResponse:
     unit = get_scoped_or_404(OrgUnit.objects.select_related("parent"), request.user, orgunit_id)
     children = selectors.units_for(request.user).filter(parent=unit)
     counts = next((n for n in selectors.org_tree(request.user) if n.unit.pk == unit.pk), None)
@@ -43,11 +43,13 @@ def unit_detail(request: HttpRequest, orgunit_id: int) -> HttpResponse:
 
 
 @requires(Perm.REGISTER_VIEW)
-def household_list(request: HttpRequest) -> HttpResponse:
+def household_list(request: AuthedRequest) -> HttpResponse:
     form = HouseholdFilterForm(request.GET or None, user=request.user)
     filters = selectors.HouseholdFilters()
     if form.is_valid():
-        filters = selectors.HouseholdFilters(q=form.cleaned_data["q"], unit=form.cleaned_data["unit"])
+        filters = selectors.HouseholdFilters(
+            q=form.cleaned_data["q"], unit=form.cleaned_data["unit"]
+        )
     page = paginate(request, selectors.households_for(request.user, filters))
     return render_page(
         request,
@@ -58,7 +60,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Perm.REGISTER_VIEW)
-def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_detail(request: AuthedRequest, household_id: int) -> HttpResponse:
     household = get_scoped_or_404(
         Household.objects.select_related("grid", "grid__parent", "head"), request.user, household_id
     )
@@ -83,7 +85,7 @@ def _apply_errors(form: Any, error: ValidationError) -> None:
 
 
 @requires(Perm.REGISTER_EDIT)
-def household_create(request: HttpRequest) -> HttpResponse:
+def household_create(request: AuthedRequest) -> HttpResponse:
     form = HouseholdForm(request.POST or None, user=request.user, initial=request.GET.dict())
     if request.method == "POST" and form.is_valid():
         try:
@@ -97,11 +99,16 @@ def household_create(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Perm.REGISTER_EDIT)
-def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_edit(request: AuthedRequest, household_id: int) -> HttpResponse:
     household = get_scoped_or_404(
         Household.objects.select_related("grid"), request.user, household_id, Perm.REGISTER_EDIT
     )
-    initial = {"grid": household.grid, "address": household.address, "phone": household.phone, "note": household.note}
+    initial = {
+        "grid": household.grid,
+        "address": household.address,
+        "phone": household.phone,
+        "note": household.note,
+    }
     form = HouseholdForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -115,7 +122,7 @@ def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @requires(Perm.REGISTER_VIEW)
-def person_list(request: HttpRequest) -> HttpResponse:
+def person_list(request: AuthedRequest) -> HttpResponse:
     form = PersonFilterForm(request.GET or None, user=request.user)
     filters = selectors.PersonFilters()
     if form.is_valid():
@@ -137,7 +144,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Perm.REGISTER_VIEW)
-def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_detail(request: AuthedRequest, person_id: int) -> HttpResponse:
     person = get_scoped_or_404(
         Person.objects.select_related("grid", "grid__parent", "household"), request.user, person_id
     )
@@ -158,12 +165,15 @@ def _person_form_initial(person: Person) -> dict[str, Any]:
 
 
 @requires(Perm.REGISTER_EDIT)
-def person_create(request: HttpRequest) -> HttpResponse:
+def person_create(request: AuthedRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
     household = None
     if request.GET.get("household"):
         household = get_scoped_or_404(
-            Household.objects.select_related("grid"), request.user, request.GET["household"], Perm.REGISTER_EDIT
+            Household.objects.select_related("grid"),
+            request.user,
+            request.GET["household"],
+            Perm.REGISTER_EDIT,
         )
         initial = {"household": household, "grid": household.grid}
     form = PersonForm(request.POST or None, user=request.user, initial=initial)
@@ -183,9 +193,12 @@ def person_create(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Perm.REGISTER_EDIT)
-def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_edit(request: AuthedRequest, person_id: int) -> HttpResponse:
     person = get_scoped_or_404(
-        Person.objects.select_related("grid", "household"), request.user, person_id, Perm.REGISTER_EDIT
+        Person.objects.select_related("grid", "household"),
+        request.user,
+        person_id,
+        Perm.REGISTER_EDIT,
     )
     form = PersonForm(request.POST or None, user=request.user, initial=_person_form_initial(person))
     if request.method == "POST" and form.is_valid():
@@ -199,16 +212,20 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
                 messages.warning(request, warning)
             return redirect(result.person)
     return render(
-        request, "org/person_form.html", {"form": form, "person": person, "household": person.household}
+        request,
+        "org/person_form.html",
+        {"form": form, "person": person, "household": person.household},
     )
 
 
 @require_POST
 @requires(Perm.PII_REVEAL)
-def person_reveal(request: HttpRequest, person_id: int, field_name: str) -> HttpResponse:
+def person_reveal(request: AuthedRequest, person_id: int, field_name: str) -> HttpResponse:
     person = get_scoped_or_404(Person.objects.all(), request.user, person_id, Perm.PII_REVEAL)
     try:
-        value = services.reveal_person_field(actor=request.user, person=person, field_name=field_name)
+        value = services.reveal_person_field(
+            actor=request.user, person=person, field_name=field_name
+        )
     except ValidationError:
         return HttpResponse(status=400)
     return render(request, "org/person_detail.html#revealed", {"value": value})

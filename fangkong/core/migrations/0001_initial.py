@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,20 +14,48 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='SensitiveAccess',
+            name="SensitiveAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='time')),
-                ('action', models.CharField(choices=[('reveal', 'Showed a full value'), ('export', 'Exported unmasked data')], max_length=10, verbose_name='action')),
-                ('object_type', models.CharField(max_length=40, verbose_name='record type')),
-                ('object_id', models.BigIntegerField(null=True, verbose_name='record')),
-                ('detail', models.JSONField(default=dict, verbose_name='details')),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="time")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("reveal", "Showed a full value"),
+                            ("export", "Exported unmasked data"),
+                        ],
+                        max_length=10,
+                        verbose_name="action",
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=40, verbose_name="record type")),
+                ("object_id", models.BigIntegerField(null=True, verbose_name="record")),
+                ("detail", models.JSONField(default=dict, verbose_name="details")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sensitive data access',
-                'verbose_name_plural': 'sensitive data accesses',
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='core_sensit_object__5754d1_idx')],
+                "verbose_name": "sensitive data access",
+                "verbose_name_plural": "sensitive data accesses",
+                "indexes": [
+                    models.Index(
+                        fields=["object_type", "object_id"], name="core_sensit_object__5754d1_idx"
+                    )
+                ],
             },
         ),
     ]

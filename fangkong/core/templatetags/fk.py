@@ -25,7 +25,7 @@ def field_widget(field: Any, css_class: str) -> SafeString:
     if field.errors:
         attrs["aria-invalid"] = "true"
         attrs["aria-describedby"] = f"{field.auto_id}_error"
-    return field.as_widget(attrs=attrs)  # type: ignore[no-any-return]
+    return field.as_widget(attrs=attrs)
 
 
 @register.filter
