@@ -236,3 +236,7 @@ LOGGING = {
 # addresses is still locked. (axes.W006 asks for the address as well, which would let an
 # attacker who rotates addresses keep guessing.)
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# A lockout lasts LOGIN_LOCKOUT_MINUTES from the last failure that caused it; attempts during
+# the lockout do not extend it (the locked-out page promises a fixed time).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

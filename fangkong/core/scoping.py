@@ -157,6 +157,11 @@ def units_in_scope(user: Any, perm: Perm) -> QuerySet[Any]:
     return restrict(OrgUnit.objects.filter(is_active=True), user, perm)
 
 
+def may(user: Any, perm: Perm, obj: models.Model) -> bool:
+    """Whether ``user`` holds ``perm`` over ``obj``'s org unit (for showing buttons)."""
+    return scope_for(user, perm).covers(unit_of(obj))
+
+
 def check_perm_on(user: Any, perm: Perm, obj: models.Model) -> None:
     """Raise 403 unless ``user`` holds ``perm`` over ``obj``'s org unit."""
     if not scope_for(user, perm).covers(unit_of(obj)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -16,8 +17,8 @@ from django.utils.translation import gettext as _
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ def _known_region_prefixes() -> frozenset[str]:
 
 def validate_resident_id(value: str, *, today: dt.date | None = None) -> ResidentId:
     """Check an 18-character resident ID number; an unknown region code is only a warning."""
-    number = value.strip().upper()
+    # NFKC turns full-width digits and Ｘ (typed with a Chinese IME) into ASCII.
+    number = unicodedata.normalize("NFKC", value).strip().upper()
     if len(number) != 18:
         raise ValidationError(
             _(
@@ -112,7 +114,7 @@ def validate_resident_id(value: str, *, today: dt.date | None = None) -> Residen
 
 def validate_mobile(value: str) -> str:
     """A mainland mobile number: 11 digits starting 13–19. Spaces and dashes are dropped."""
-    number = re.sub(r"[\s-]", "", value)
+    number = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value))
     if number.startswith("+86"):
         number = number[3:]
     if not _MOBILE.match(number):

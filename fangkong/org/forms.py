@@ -27,6 +27,24 @@ def _visible_units(user: Any) -> QuerySet[OrgUnit]:
     return restrict(units, user).order_by("path")
 
 
+class OrgUnitForm(forms.Form):
+    code = forms.CharField(
+        label=_("code"),
+        max_length=40,
+        help_text=_("Stable code, e.g. LZ-03-12. It never changes once in use."),
+    )
+    name = forms.CharField(label=_("name"), max_length=100)
+    kind = forms.ChoiceField(label=_("kind"), choices=OrgUnit.Kind.choices)
+    responsible = forms.CharField(label=_("responsible people"), max_length=200, required=False)
+    responsible_phone = forms.CharField(label=_("responsible phone"), max_length=20, required=False)
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:  # code and kind are fixed once the unit exists
+            del self.fields["code"]
+            del self.fields["kind"]
+
+
 class HouseholdForm(forms.Form):
     grid = forms.ModelChoiceField(label=_("grid"), queryset=OrgUnit.objects.none())
     address = forms.CharField(label=_("address"), max_length=200)
@@ -51,7 +69,8 @@ class PersonForm(forms.Form):
     birth_date = forms.DateField(
         label=_("birth date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # <input type=date> only accepts ISO dates; the zh-hans input format is 1975/03/14.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Taken from the ID number when there is one."),
     )
     phone = forms.CharField(label=_("phone"), max_length=20, required=False)
@@ -84,7 +103,10 @@ class PersonForm(forms.Form):
 class PersonFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     unit = forms.ModelChoiceField(
-        label=_("Unit or grid"), queryset=OrgUnit.objects.none(), required=False
+        label=_("Unit or grid"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        empty_label=_("All units and grids"),
     )
     category = forms.ChoiceField(
         label=_("category"),
@@ -107,7 +129,10 @@ class PersonFilterForm(forms.Form):
 class HouseholdFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     unit = forms.ModelChoiceField(
-        label=_("Unit or grid"), queryset=OrgUnit.objects.none(), required=False
+        label=_("Unit or grid"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        empty_label=_("All units and grids"),
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

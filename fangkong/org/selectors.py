@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from fangkong.core.models import SensitiveAccess
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import restrict, scope_for
 from fangkong.core.search import substring_filter
@@ -147,32 +148,57 @@ class HistoryEntry:
 
 
 def audit_trail(obj: Any, *, masked: dict[str, Any]) -> list[HistoryEntry]:
-    """The record's audit trail (before → after), newest first; personal numbers masked."""
+    """The record's audit trail (before → after), newest first. Personal numbers are masked,
+    choices shown by their label and linked records by name (one query per linked model)."""
     records = list(
         obj.history.select_related("history_user").order_by("-history_date", "-history_id")[:200]
     )
-    entries = []
+    raw: list[tuple[Any, list[tuple[Any, Any, Any]]]] = []
+    linked: dict[Any, set[Any]] = {}
     for index, record in enumerate(records):
         previous = records[index + 1] if index + 1 < len(records) else None
-        changes: list[tuple[str, str, str]] = []
+        changes = []
         if previous is not None:
-            delta = record.diff_against(previous)
-            for change in delta.changes:
+            for change in record.diff_against(previous).changes:
                 field = obj._meta.get_field(change.field)
-                mask = masked.get(change.field)
-                old, new = change.old, change.new
-                if mask:
-                    old, new = mask(old or ""), mask(new or "")
-                changes.append((str(field.verbose_name), _plain(old), _plain(new)))
-        entries.append(
-            HistoryEntry(
-                at=record.history_date,
-                user=record.history_user,
-                kind=record.get_history_type_display(),
-                changes=changes,
-            )
+                if field.many_to_one:
+                    linked.setdefault(field.related_model, set()).update(
+                        v for v in (change.old, change.new) if v is not None
+                    )
+                changes.append((field, change.old, change.new))
+        raw.append((record, changes))
+    names = {
+        model: {o.pk: str(o) for o in model._default_manager.filter(pk__in=pks)}
+        for model, pks in linked.items()
+    }
+
+    def show(field: Any, value: Any) -> str:
+        if field.name in masked:
+            return _plain(masked[field.name](value or ""))
+        if field.many_to_one and value is not None:
+            return names[field.related_model].get(value, f"#{value}")
+        if field.choices and value is not None:
+            return str(dict(field.flatchoices).get(value, value))
+        return _plain(value)
+
+    return [
+        HistoryEntry(
+            at=record.history_date,
+            user=record.history_user,
+            kind=record.get_history_type_display(),
+            changes=[(str(f.verbose_name), show(f, old), show(f, new)) for f, old, new in changes],
         )
-    return entries
+        for record, changes in raw
+    ]
+
+
+def sensitive_accesses(object_type: str, object_id: int) -> QuerySet[SensitiveAccess]:
+    """Who saw or exported the full personal numbers of a record, newest first."""
+    return (
+        SensitiveAccess.objects.filter(object_type=object_type, object_id=object_id)
+        .select_related("user")
+        .order_by("-at", "-id")
+    )
 
 
 def _plain(value: Any) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.models import SensitiveAccess
 from fangkong.core.permissions import Perm, Role
-from fangkong.core.scoping import check_perm_on, clear_scope_cache
+from fangkong.core.scoping import check_perm_on, clear_scope_cache, scope_for
 from fangkong.core.validators import validate_mobile, validate_resident_id
 
 from .models import ApiToken, Household, OrgUnit, Person, RoleAssignment, TimelineEvent, User
@@ -85,6 +85,8 @@ def create_org_unit(
 ) -> OrgUnit:
     if actor is not None and parent is not None:
         check_perm_on(actor, Perm.ORG_MANAGE, parent)
+    elif actor is not None and not scope_for(actor, Perm.ORG_MANAGE).everything:
+        raise PermissionDenied  # a new top-level unit needs the right over everything
     parent_kind = parent.kind if parent else None
     if kind not in OrgUnit.Kind.values:
         raise ValidationError({"kind": _("Choose branch, unit or grid.")})
@@ -110,6 +112,30 @@ def create_org_unit(
     unit.save()
     _set_path(unit)
     OrgUnit.objects.filter(pk=unit.pk).update(path=unit.path, depth=unit.depth)
+    # The creation record in the audit trail was written before the path was known.
+    unit.history.filter(history_type="+").update(path=unit.path, depth=unit.depth)
+    return unit
+
+
+ORG_UNIT_FIELDS = ("name", "responsible", "responsible_phone")
+
+
+@transaction.atomic
+def update_org_unit(*, actor: User | None, unit: OrgUnit, **changes: Any) -> OrgUnit:
+    """Rename a unit or change its responsible people. Code, kind and parent stay fixed."""
+    unknown = set(changes) - set(ORG_UNIT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown org unit fields: {sorted(unknown)}")
+    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+    if actor is not None:
+        check_perm_on(actor, Perm.ORG_MANAGE, unit)
+    for name, value in changes.items():
+        setattr(unit, name, value.strip())
+    if "responsible_phone" in changes:
+        unit.responsible_phone = _clean_phone(unit.responsible_phone, "responsible_phone")
+    unit.full_clean(exclude=["path", "depth"])
+    _history_actor(unit, actor)
+    unit.save()
     return unit
 
 
@@ -379,6 +405,13 @@ def update_person(
         setattr(person, name, value)
     if "household" in changes and changes["household"] is None and "grid" not in changes:
         person.grid = before["grid"]
+    if (person.id_number or "").strip().upper() != before["id_number"]:
+        # A new ID number brings its own birth date and sex: values left as they were (a
+        # form sends every field) give way to the derived ones instead of conflicting.
+        if person.birth_date == before["birth_date"]:
+            person.birth_date = None
+        if person.sex == before["sex"]:
+            person.sex = Person.Sex.UNKNOWN
     warnings = _normalise_person(person)
     if actor is not None:
         check_perm_on(actor, Perm.REGISTER_EDIT, person.grid)
@@ -477,8 +510,7 @@ def create_user(
         errors["org_unit"] = [_("Give the org unit this role applies to.")]
     if errors:
         raise ValidationError(errors)
-    if actor is not None and org_unit is not None:
-        check_perm_on(actor, Perm.USERS_MANAGE, org_unit)
+    _check_may_assign(actor, role, org_unit)
     user.set_password(password)
     user.is_staff = role == Role.ADMIN
     user.is_superuser = role == Role.ADMIN
@@ -487,12 +519,24 @@ def create_user(
     return user
 
 
+def _check_may_assign(actor: User | None, role: str, org_unit: OrgUnit | None) -> None:
+    """403 unless ``actor`` manages users over ``org_unit`` (over everything, for an admin)."""
+    if actor is None:
+        return
+    if role == Role.ADMIN or org_unit is None:
+        if not scope_for(actor, Perm.USERS_MANAGE).everything:
+            raise PermissionDenied
+    else:
+        check_perm_on(actor, Perm.USERS_MANAGE, org_unit)
+
+
 @transaction.atomic
 def assign_role(
     *, user: User, role: str, org_unit: OrgUnit | None, actor: User | None = None
 ) -> RoleAssignment:
     if role != Role.ADMIN and org_unit is None:
         raise ValidationError({"org_unit": _("Give the org unit this role applies to.")})
+    _check_may_assign(actor, role, org_unit)
     assignment, _created = RoleAssignment.objects.get_or_create(
         user=user, role=role, org_unit=None if role == Role.ADMIN else org_unit
     )

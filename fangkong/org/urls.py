@@ -8,9 +8,12 @@ app_name = "org"
 
 urlpatterns = [
     path("units/", views.unit_tree, name="unit_tree"),
+    path("units/new/", views.unit_create, name="unit_create"),
     path("units/<int:orgunit_id>/", views.unit_detail, name="unit_detail"),
+    path("units/<int:orgunit_id>/edit/", views.unit_edit, name="unit_edit"),
     path("households/", views.household_list, name="household_list"),
     path("households/new/", views.household_create, name="household_create"),
+    path("households/pick/", views.household_pick, name="household_pick"),
     path("households/<int:household_id>/", views.household_detail, name="household_detail"),
     path("households/<int:household_id>/edit/", views.household_edit, name="household_edit"),
     path("persons/", views.person_list, name="person_list"),

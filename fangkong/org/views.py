@@ -12,19 +12,13 @@ from django.views.decorators.http import require_POST
 from fangkong.core.htmx import AuthedRequest, paginate, query_without_page, render_page, requires
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.permissions import Perm
-from fangkong.core.scoping import get_scoped_or_404, scope_for
+from fangkong.core.scoping import get_scoped_or_404, may, restrict
 
 from . import selectors, services
-from .forms import HouseholdFilterForm, HouseholdForm, PersonFilterForm, PersonForm
+from .forms import HouseholdFilterForm, HouseholdForm, OrgUnitForm, PersonFilterForm, PersonForm
 from .models import Household, OrgUnit, Person
 
 MASKS = {"id_number": mask_id_number, "phone": mask_phone}
-
-
-def _may(request: AuthedRequest, perm: Perm, obj: Any) -> bool:
-    from fangkong.core.scoping import unit_of
-
-    return scope_for(request.user, perm).covers(unit_of(obj))
 
 
 @requires(Perm.REGISTER_VIEW)
@@ -37,8 +31,51 @@ def unit_detail(request: AuthedRequest, orgunit_id: int) -> HttpResponse:
     unit = get_scoped_or_404(OrgUnit.objects.select_related("parent"), request.user, orgunit_id)
     children = selectors.units_for(request.user).filter(parent=unit)
     counts = next((n for n in selectors.org_tree(request.user) if n.unit.pk == unit.pk), None)
+    context = {
+        "unit": unit,
+        "children": children,
+        "counts": counts,
+        "may_manage": may(request.user, Perm.ORG_MANAGE, unit),
+        "may_audit": may(request.user, Perm.AUDIT_VIEW, unit),
+    }
+    if context["may_audit"]:
+        context["audit"] = selectors.audit_trail(unit, masked={"responsible_phone": mask_phone})
+    return render(request, "org/unit_detail.html", context)
+
+
+@requires(Perm.ORG_MANAGE)
+def unit_create(request: AuthedRequest) -> HttpResponse:
+    parent = get_scoped_or_404(
+        OrgUnit.objects.all(), request.user, request.GET.get("parent"), Perm.ORG_MANAGE
+    )
+    kind = OrgUnit.Kind.GRID if parent.kind == OrgUnit.Kind.UNIT else OrgUnit.Kind.UNIT
+    form = OrgUnitForm(request.POST or None, initial={"kind": kind, "code": f"{parent.code}-"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = services.create_org_unit(actor=request.user, parent=parent, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Org unit added."))
+            return redirect(unit)
+    return render(request, "org/unit_form.html", {"form": form, "parent": parent, "unit": None})
+
+
+@requires(Perm.ORG_MANAGE)
+def unit_edit(request: AuthedRequest, orgunit_id: int) -> HttpResponse:
+    unit = get_scoped_or_404(OrgUnit.objects.all(), request.user, orgunit_id, Perm.ORG_MANAGE)
+    initial = {f: getattr(unit, f) for f in services.ORG_UNIT_FIELDS}
+    form = OrgUnitForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_org_unit(actor=request.user, unit=unit, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(unit)
     return render(
-        request, "org/unit_detail.html", {"unit": unit, "children": children, "counts": counts}
+        request, "org/unit_form.html", {"form": form, "parent": unit.parent, "unit": unit}
     )
 
 
@@ -68,8 +105,8 @@ def household_detail(request: AuthedRequest, household_id: int) -> HttpResponse:
     context = {
         "household": household,
         "members": members,
-        "may_edit": _may(request, Perm.REGISTER_EDIT, household),
-        "may_audit": _may(request, Perm.AUDIT_VIEW, household),
+        "may_edit": may(request.user, Perm.REGISTER_EDIT, household),
+        "may_audit": may(request.user, Perm.AUDIT_VIEW, household),
     }
     if context["may_audit"]:
         context["audit"] = selectors.audit_trail(household, masked={"phone": mask_phone})
@@ -121,6 +158,15 @@ def household_edit(request: AuthedRequest, household_id: int) -> HttpResponse:
     return render(request, "org/household_form.html", {"form": form, "household": household})
 
 
+@requires(Perm.REGISTER_EDIT)
+def household_pick(request: AuthedRequest) -> HttpResponse:
+    """Up to 20 households the user may add people to, matching ``q`` (for the person form)."""
+    query = request.GET.get("q", "").strip()
+    households = selectors.households_for(request.user, selectors.HouseholdFilters(q=query))
+    choices = restrict(households, request.user, Perm.REGISTER_EDIT)[:20] if query else []
+    return render(request, "org/person_form.html#household_choices", {"choices": choices})
+
+
 @requires(Perm.REGISTER_VIEW)
 def person_list(request: AuthedRequest) -> HttpResponse:
     form = PersonFilterForm(request.GET or None, user=request.user)
@@ -151,12 +197,14 @@ def person_detail(request: AuthedRequest, person_id: int) -> HttpResponse:
     context: dict[str, Any] = {
         "person": person,
         "timeline": selectors.timeline_for(person)[:200],
-        "may_edit": _may(request, Perm.REGISTER_EDIT, person),
-        "may_reveal": _may(request, Perm.PII_REVEAL, person),
-        "may_audit": _may(request, Perm.AUDIT_VIEW, person),
+        "may_edit": may(request.user, Perm.REGISTER_EDIT, person),
+        "may_reveal": may(request.user, Perm.PII_REVEAL, person),
+        "may_audit": may(request.user, Perm.AUDIT_VIEW, person),
     }
     if context["may_audit"]:
         context["audit"] = selectors.audit_trail(person, masked=MASKS)
+        context["accesses"] = selectors.sensitive_accesses("person", person.pk)[:100]
+        context["show_accesses"] = True
     return render(request, "org/person_detail.html", context)
 
 

@@ -1,0 +1,287 @@
+"""Query budgets: every list costs the same number of queries for 10 rows as for 200.
+
+Each list is opened by ``head1`` (unit head of LZ-01) with about 10 rows in LZ-01, then again
+after rows are added up to 200: the two counts must be equal (related data loaded in batches,
+never one query per row) and within the list's budget below. The budgets are a baseline, as
+netbox keeps one: when a change needs more queries, raise the number in the same commit and
+say why; when it needs fewer, lower it.
+
+The API's list endpoints are found in the OpenAPI schema (GET operations without path
+parameters), so a new list endpoint fails here until it has a budget and a way to grow rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from fangkong.api import api
+from fangkong.core.testing import World
+from fangkong.org import services
+from fangkong.org.models import (
+    Household,
+    OrgUnit,
+    Person,
+    TimelineEvent,
+    household_search_text,
+    person_search_text,
+)
+
+# Queries per request, by URL (object ids written as <household_id>, …). Every page starts
+# with three: the session, the user, and the user's role assignments (the scope).
+BUDGETS: dict[str, int] = {
+    "/": 6,  # persons (three figures in one aggregate), units and grids, households
+    "/org/units/": 6,  # units, persons per grid, households per grid
+    "/org/households/": 6,  # the filter's units, count, page
+    "/org/persons/": 6,  # the filter's units, count, page
+    # household, audit trail, the persons the trail names (one batch), members
+    "/org/households/<household_id>/": 7,
+    # person, audit trail, the households the trail names (one batch), timeline, who saw
+    # the full numbers
+    "/org/persons/<person_id>/": 8,
+    # token (with its user), role assignments, page, count
+    "/api/v1/org-units": 4,
+    "/api/v1/households": 4,
+    "/api/v1/persons": 4,
+}
+
+FEW, MANY = 10, 200
+NOW = dt.datetime(2020, 2, 10, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+@pytest.fixture(autouse=True)
+def _frozen_time() -> Iterator[None]:
+    """The session's last-seen time is written at most once a minute: keep it out of counts."""
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows, added in bulk up to a total
+
+
+def _add_households(grid: OrgUnit, count: int) -> None:
+    """``count`` households in ``grid``, each with its head as its one member."""
+    start = Household.objects.count()
+    households = Household.objects.bulk_create(
+        Household(
+            grid=grid,
+            address=f"{grid.name}{start + i}号",
+            search_text=household_search_text(f"{grid.name}{start + i}号", ""),
+        )
+        for i in range(count)
+    )
+    heads = Person.objects.bulk_create(
+        Person(
+            name=f"户主{h.pk}",
+            grid=grid,
+            household=h,
+            relation=Person.Relation.HEAD,
+            search_text=person_search_text(f"户主{h.pk}", "", ""),
+        )
+        for h in households
+    )
+    for household, head in zip(households, heads, strict=True):
+        household.head = head
+    Household.objects.bulk_update(households, ["head"])
+
+
+def _persons(world: World, total: int) -> str:
+    have = Person.objects.filter(grid=world.grid11).count()
+    _add_households(world.grid11, total - have)
+    return "/org/persons/"
+
+
+def _households(world: World, total: int) -> str:
+    have = Household.objects.filter(grid=world.grid11).count()
+    _add_households(world.grid11, total - have)
+    return "/org/households/"
+
+
+def _grids(world: World, total: int) -> str:
+    have = OrgUnit.objects.filter(parent=world.unit1).count()
+    grids = OrgUnit.objects.bulk_create(
+        OrgUnit(
+            code=f"LZ-01-B{i:03d}",
+            name=f"一站B{i}网格",
+            kind=OrgUnit.Kind.GRID,
+            parent=world.unit1,
+            depth=world.unit1.depth + 1,
+        )
+        for i in range(have, total)
+    )
+    for grid in grids:
+        grid.path = f"{world.unit1.path}{grid.pk}/"
+    OrgUnit.objects.bulk_update(grids, ["path"])
+    return "/org/units/"
+
+
+def _home(world: World, total: int) -> str:
+    _grids(world, total)
+    _persons(world, total)
+    return "/"
+
+
+def _members(world: World, total: int) -> str:
+    household = world.household11
+    have = household.members.count()
+    Person.objects.bulk_create(
+        Person(
+            name=f"成员{i}",
+            grid=household.grid,
+            household=household,
+            relation=Person.Relation.CHILD,
+            search_text=person_search_text(f"成员{i}", "", ""),
+        )
+        for i in range(have, total)
+    )
+    return f"/org/households/{household.pk}/"
+
+
+def _person_file(world: World, total: int) -> str:
+    """A person with ``total`` timeline events and ``total`` audit-trail records (each one
+    changing the note, the phone and the household)."""
+    person = world.person11
+    have = person.timeline.count()
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(
+            person=person,
+            occurred_at=NOW - dt.timedelta(hours=i),
+            kind="temperature",
+            summary=f"体温 36.{i % 10} °C",
+            actor=world.user("worker11"),
+        )
+        for i in range(have, total)
+    )
+    historical = person.history.model
+    current = {
+        f.attname: getattr(person, f.attname)
+        for f in historical._meta.fields
+        if hasattr(person, f.attname)
+    }
+    households = [world.household11.pk, world.household12.pk]
+    have = person.history.count()
+    historical.objects.bulk_create(
+        historical(
+            **{
+                **current,
+                "note": f"第{i}次",
+                "phone": f"139{i:08d}",
+                "household_id": households[i % 2],
+            },
+            history_date=NOW - dt.timedelta(minutes=total - i),
+            history_type="~",
+            history_user=world.user("worker11"),
+        )
+        for i in range(have, total)
+    )
+    return f"/org/persons/{person.pk}/"
+
+
+PAGES: dict[str, Callable[[World, int], str]] = {
+    "/": _home,
+    "/org/units/": _grids,
+    "/org/households/": _households,
+    "/org/persons/": _persons,
+    "/org/households/<household_id>/": _members,
+    "/org/persons/<person_id>/": _person_file,
+}
+
+# How to grow the rows of an API list, by the last segment of its path.
+API_ROWS: dict[str, Callable[[World, int], str]] = {
+    "org-units": _grids,
+    "households": _households,
+    "persons": _persons,
+}
+
+SCHEMA = api.get_openapi_schema()
+API_LISTS: list[str] = [
+    path
+    for path, item in SCHEMA["paths"].items()
+    if "get" in item and not re.search(r"\{\w+\}", path)
+]
+
+
+def _largest_page(path: str) -> str:
+    """``?limit=<maximum>`` when the endpoint pages its answer, else ""."""
+    for param in SCHEMA["paths"][path]["get"].get("parameters", []):
+        if param.get("name") == "limit" and "maximum" in param.get("schema", {}):
+            return f"?limit={param['schema']['maximum']}"
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting
+
+
+class Measure(NamedTuple):
+    queries: int
+    size: int  # of the answer, in bytes
+
+
+def _measure(client: Client, url: str, **headers: Any) -> Measure:
+    """The queries of one GET of ``url``, and the size of its answer."""
+    client.get(url, **headers)  # warm up: the session's first write, translations, caches
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    assert response.status_code == 200, f"GET {url}: {response.status_code}"
+    return Measure(queries=len(queries), size=len(response.content))
+
+
+def _assert_within_budget(key: str, few: Measure, many: Measure) -> None:
+    assert key in BUDGETS, f"{key} has no query budget: add {key!r}: {many.queries} to BUDGETS"
+    assert many.size > few.size, f"{key}: the rows added are not in the answer"
+    assert many.queries == few.queries, (
+        f"{key}: {few.queries} queries for {FEW} rows but {many.queries} for {MANY}: load "
+        "related data in batches (select_related, prefetch_related, one aggregate), not per row"
+    )
+    assert many.queries <= BUDGETS[key], (
+        f"{key}: {many.queries} queries, budget {BUDGETS[key]}: find the new queries, or raise "
+        "the budget and say why"
+    )
+
+
+@pytest.mark.parametrize("key", list(PAGES))
+def test_a_page_costs_the_same_queries_for_200_rows_as_for_10(world: World, key: str) -> None:
+    grow = PAGES[key]
+    client = Client()
+    client.force_login(world.user("head1"))
+
+    few = _measure(client, grow(world, FEW))
+    many = _measure(client, grow(world, MANY))
+
+    _assert_within_budget(key, few, many)
+
+
+@pytest.mark.parametrize("path", API_LISTS)
+def test_an_api_list_costs_the_same_queries_for_200_rows_as_for_10(world: World, path: str) -> None:
+    segment = path.rstrip("/").rsplit("/", 1)[-1]
+    assert segment in API_ROWS, (
+        f"GET {path} is a list endpoint without a way to grow its rows: add {segment!r} to "
+        "API_ROWS and a budget to BUDGETS in fangkong/org/tests/test_query_budgets.py"
+    )
+    grow = API_ROWS[segment]
+    _token, key = services.issue_api_token(user=world.user("head1"))
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    url = path + _largest_page(path)
+    client = Client()
+
+    grow(world, FEW)
+    few = _measure(client, url, **headers)
+    grow(world, MANY)
+    many = _measure(client, url, **headers)
+
+    _assert_within_budget(path, few, many)
+
+
+def test_the_api_lists_found_in_the_schema_are_the_budgeted_ones() -> None:
+    budgeted = {key for key in BUDGETS if key.startswith("/api/")}
+    assert set(API_LISTS) == budgeted
