@@ -87,9 +87,13 @@ def substring_filter(
         )
     table = queryset.model._meta.db_table
     if connection.vendor == "sqlite":
+        # FTS5 answers LIKE from the trigram index only without an ESCAPE clause (with one it
+        # scans every row), so ESCAPE is used only when the query holds a % or _.
+        literal = "%" not in query and "_" not in query
         ids = RawSQL(
-            f"SELECT rowid FROM {table}_fts WHERE search_text LIKE %s ESCAPE '\\'",
-            (f"%{_escape_like(query)}%",),
+            f"SELECT rowid FROM {table}_fts WHERE search_text LIKE %s"
+            + ("" if literal else " ESCAPE '\\'"),
+            (f"%{query if literal else _escape_like(query)}%",),
         )
         return queryset.filter(pk__in=ids)
     return queryset.filter(search_text__contains=query)

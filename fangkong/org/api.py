@@ -362,11 +362,17 @@ def _unit_filter(user: User, pk: int | None) -> OrgUnit | None:
 
 
 def _page(
-    queryset: QuerySet[M], page: PageIn, convert: Callable[[M], dict[str, Any]]
+    queryset: QuerySet[M],
+    page: PageIn,
+    convert: Callable[[M], dict[str, Any]],
+    prepare: Callable[[Sequence[M]], None] | None = None,
 ) -> dict[str, Any]:
-    """One page of ``queryset``: two queries (count and rows) whatever the page size."""
+    """One page of ``queryset``: count and rows (and ``prepare``'s batch query for the page),
+    whatever the page size."""
     limit = min(page.limit, MAX_PAGE_SIZE)
     rows: Sequence[M] = list(queryset[page.offset : page.offset + limit])
+    if prepare is not None:
+        prepare(rows)
     return {
         "count": queryset.count(),
         "limit": limit,
@@ -442,7 +448,9 @@ def _scoped_unit(user: User, orgunit_id: int) -> OrgUnit:
 
 
 def _scoped_household(user: User, household_id: int) -> Household:
-    return get_scoped_or_404(selectors.households_for(user), user, household_id)
+    household = get_scoped_or_404(selectors.households_for(user), user, household_id)
+    selectors.attach_member_counts([household])
+    return household
 
 
 def _scoped_person(user: User, person_id: int) -> Person:
@@ -526,7 +534,7 @@ def list_households(request: HttpRequest, filters: Query[HouseholdQuery]) -> dic
         user,
         selectors.HouseholdFilters(q=filters.q, unit=_unit_filter(user, filters.unit_id)),
     )
-    return _page(households, filters, _household_out)
+    return _page(households, filters, _household_out, selectors.attach_member_counts)
 
 
 @router.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,11 +70,20 @@ def households_for(user: Any, filters: HouseholdFilters | None = None) -> QueryS
     qs = _under(qs, f.unit)
     if f.q:
         qs = substring_filter(qs, f.q, prefix_field="address")
-    return (
-        qs.select_related("grid", "grid__parent", "head")
-        .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
-        .order_by("grid__path", "address", "pk")
+    return qs.select_related("grid", "grid__parent", "head").order_by("grid__path", "address", "pk")
+
+
+def attach_member_counts(households: Sequence[Household]) -> None:
+    """Set ``member_count`` on each household of a page, in one query. (Counting in the list
+    query itself would count every household in scope before the first page is cut.)"""
+    counts = dict(
+        Person.objects.filter(household__in=[h.pk for h in households], is_active=True)
+        .values_list("household")
+        .annotate(n=Count("pk"))
+        .values_list("household", "n")
     )
+    for household in households:
+        household.member_count = counts.get(household.pk, 0)  # type: ignore[attr-defined]
 
 
 def home_counts(user: Any) -> dict[str, int]:

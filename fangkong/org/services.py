@@ -479,6 +479,24 @@ def reveal_person_field(*, actor: User, person: Person, field_name: str) -> str:
     return str(getattr(person, field_name))
 
 
+@transaction.atomic
+def open_person_for_editing(*, actor: User, person: Person) -> None:
+    """The edit form shows the full ID and phone numbers: allowed to those who may reveal them,
+    and recorded like a reveal."""
+    check_perm_on(actor, Perm.REGISTER_EDIT, person)
+    shown = [name for name in MASKED_FIELDS if getattr(person, name)]
+    if not shown:
+        return
+    check_perm_on(actor, Perm.PII_REVEAL, person)
+    SensitiveAccess.objects.create(
+        user=actor,
+        action=SensitiveAccess.Action.REVEAL,
+        object_type="person",
+        object_id=person.pk,
+        detail={"field": ",".join(shown), "via": "edit"},
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Users, roles and API tokens
 

@@ -88,6 +88,8 @@ def household_list(request: AuthedRequest) -> HttpResponse:
             q=form.cleaned_data["q"], unit=form.cleaned_data["unit"]
         )
     page = paginate(request, selectors.households_for(request.user, filters))
+    page.object_list = list(page.object_list)
+    selectors.attach_member_counts(page.object_list)
     return render_page(
         request,
         "org/household_list.html",
@@ -248,6 +250,8 @@ def person_edit(request: AuthedRequest, person_id: int) -> HttpResponse:
         person_id,
         Perm.REGISTER_EDIT,
     )
+    if request.method == "GET":
+        services.open_person_for_editing(actor=request.user, person=person)
     form = PersonForm(request.POST or None, user=request.user, initial=_person_form_initial(person))
     if request.method == "POST" and form.is_valid():
         try:

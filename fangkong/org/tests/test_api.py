@@ -886,7 +886,8 @@ def test_lists_cost_the_same_number_of_queries_for_10_and_200_rows(
         "/org-units": _queries(api, "/org-units", 200),
     }
     # The token, the caller's assignments, the page of rows and the count.
-    assert small == large == {"/persons": 4, "/households": 4, "/org-units": 4}
+    # Households: one more query for the member counts of the page.
+    assert small == large == {"/persons": 4, "/households": 5, "/org-units": 4}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from fangkong.org.models import (
 BUDGETS: dict[str, int] = {
     "/": 6,  # persons (three figures in one aggregate), units and grids, households
     "/org/units/": 6,  # units, persons per grid, households per grid
-    "/org/households/": 6,  # the filter's units, count, page
+    "/org/households/": 7,  # the filter's units, count, page, member counts of the page
     "/org/persons/": 6,  # the filter's units, count, page
     # household, audit trail, the persons the trail names (one batch), members
     "/org/households/<household_id>/": 7,
@@ -49,7 +49,7 @@ BUDGETS: dict[str, int] = {
     "/org/persons/<person_id>/": 8,
     # token (with its user), role assignments, page, count
     "/api/v1/org-units": 4,
-    "/api/v1/households": 4,
+    "/api/v1/households": 5,  # + member counts of the page
     "/api/v1/persons": 4,
 }
 

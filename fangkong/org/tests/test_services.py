@@ -814,3 +814,27 @@ def test_the_audit_trail_names_linked_records_and_choice_labels(world: World) ->
         ("household", "一站1排3号", "一站2排5号"),
     ]
     assert latest.user == world.user("head1")
+
+
+def test_opening_a_person_for_editing_records_that_the_full_numbers_were_shown(
+    world: World,
+) -> None:
+    services.open_person_for_editing(actor=world.user("worker11"), person=world.person11)
+    access = SensitiveAccess.objects.get()
+    assert (access.user, access.object_type, access.object_id, access.detail) == (
+        world.user("worker11"),
+        "person",
+        world.person11.pk,
+        {"field": "id_number,phone", "via": "edit"},
+    )
+
+
+def test_opening_a_person_without_numbers_for_editing_records_nothing(world: World) -> None:
+    services.open_person_for_editing(actor=world.user("worker11"), person=world.person11b)
+    assert SensitiveAccess.objects.count() == 0
+
+
+def test_a_read_only_role_cannot_open_a_person_for_editing(world: World) -> None:
+    with pytest.raises(PermissionDenied):
+        services.open_person_for_editing(actor=world.user("auditor1"), person=world.person11)
+    assert SensitiveAccess.objects.count() == 0

@@ -1,0 +1,86 @@
+"""``manage.py seed_demo``: load the demo branch, its register and one login per role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from fangkong.org import demo
+from fangkong.org.models import OrgUnit
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill an empty database with demo data: the branch 亚盛股份临泽分公司 (LZ), 6 units, "
+        "their grids, households and persons (4,000 by default), and one user per role. "
+        "Prints the demo logins."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--persons",
+            type=int,
+            default=demo.DEFAULT_PERSONS,
+            help="Persons in the register (default %(default)s); grids and households scale "
+            "with it (about 100 persons a grid, 2.65 a household).",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing (but print the demo logins) when the database already holds an "
+            "organisation. For `make run`.",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=demo.DEFAULT_SEED,
+            help="Random seed (default %(default)s): the same seed gives the same people.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["persons"] < 1:
+            raise CommandError(_("--persons must be at least 1."))
+        if options["if_empty"] and OrgUnit.objects.exists():
+            self.stdout.write(
+                _("The database already holds an organisation: demo data not loaded.")
+            )
+        else:
+            self._seed(options["persons"], options["seed"], options["verbosity"])
+        self.stdout.write("")
+        self.stdout.write(self.style.MIGRATE_HEADING(_("Demo logins")))
+        self.stdout.write(demo.logins_table())
+
+    def _seed(self, persons: int, seed: int, verbosity: int) -> None:
+        def progress(message: str) -> None:
+            if verbosity >= 1:
+                self.stdout.write("  " + message)
+
+        if verbosity >= 1:
+            self.stdout.write(
+                _("Loading demo data: %(persons)s persons (seed %(seed)d)…")
+                % {"persons": f"{persons:,}", "seed": seed}
+            )
+        try:
+            summary = demo.seed_demo(persons=persons, seed=seed, progress=progress)
+        except demo.DemoDataError as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                _(
+                    "Demo data loaded in %(seconds).1f s: %(units)d units, %(grids)s grids, "
+                    "%(households)s households, %(persons)s persons (%(without_id)s without an ID "
+                    "number), %(users)d users."
+                )
+                % {
+                    "seconds": summary.seconds,
+                    "units": summary.units,
+                    "grids": f"{summary.grids:,}",
+                    "households": f"{summary.households:,}",
+                    "persons": f"{summary.persons:,}",
+                    "without_id": f"{summary.without_id:,}",
+                    "users": summary.users,
+                }
+            )
+        )
