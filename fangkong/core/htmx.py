@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django_htmx.middleware import HtmxDetails
 
 from fangkong.core.permissions import Perm
@@ -57,6 +59,38 @@ def render_page(
         response = render(request, template, context)
     response.headers["Vary"] = "HX-Request"
     return response
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: each message on its field when the form
+    has that field, otherwise at the top of the form."""
+    if hasattr(error, "error_dict"):
+        for field, field_messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def save_form(
+    request: HttpRequest,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], tuple[Model, Sequence[str]]],
+    success_message: str,
+) -> HttpResponse | None:
+    """Validate a POSTed form and call ``save`` (a service call returning the saved object and
+    its warnings). Returns the redirect to the object on success, None to show the form again
+    with the service's field errors."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        obj, warnings = save(form.cleaned_data)
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return None
+    messages.success(request, success_message)
+    for warning in warnings:
+        messages.warning(request, warning)
+    return redirect(obj.get_absolute_url())  # type: ignore[attr-defined]
 
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int | None = None) -> Page:

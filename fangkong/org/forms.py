@@ -100,7 +100,12 @@ class PersonForm(forms.Form):
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
 
 
-class PersonFilterForm(forms.Form):
+class ListFilterForm(forms.Form):
+    """Search text and a unit or grid (its subtree), the filters every register list has.
+    Later lists (screening, observation…) extend it with their own fields."""
+
+    search_placeholder = _("Search")
+
     q = forms.CharField(label=_("Search"), required=False)
     unit = forms.ModelChoiceField(
         label=_("Unit or grid"),
@@ -108,6 +113,18 @@ class PersonFilterForm(forms.Form):
         required=False,
         empty_label=_("All units and grids"),
     )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _limit(self, "unit", _visible_units(user))
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": self.search_placeholder, "type": "search"}
+        )
+
+
+class PersonFilterForm(ListFilterForm):
+    search_placeholder = _("Name, ID number or phone (part is enough)")
+
     category = forms.ChoiceField(
         label=_("category"),
         choices=[("", _("All categories")), *Person.Category.choices],
@@ -118,26 +135,6 @@ class PersonFilterForm(forms.Form):
     )
     lacks_id = forms.BooleanField(label=_("Without ID number"), required=False)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _limit(self, "unit", _visible_units(user))
-        self.fields["q"].widget.attrs.update(
-            {"placeholder": _("Name, ID number or phone (part is enough)"), "type": "search"}
-        )
 
-
-class HouseholdFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
-    unit = forms.ModelChoiceField(
-        label=_("Unit or grid"),
-        queryset=OrgUnit.objects.none(),
-        required=False,
-        empty_label=_("All units and grids"),
-    )
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _limit(self, "unit", _visible_units(user))
-        self.fields["q"].widget.attrs.update(
-            {"placeholder": _("Address or phone (part is enough)"), "type": "search"}
-        )
+class HouseholdFilterForm(ListFilterForm):
+    search_placeholder = _("Address or phone (part is enough)")

@@ -254,6 +254,9 @@ class PersonResult:
     person: Person
     warnings: list[str] = field(default_factory=list)
 
+    def saved(self) -> tuple[Person, list[str]]:
+        return self.person, self.warnings
+
 
 def _normalise_person(person: Person, *, today: dt.date | None = None) -> list[str]:
     """Validate and derive fields in place; return warnings. Raises ValidationError by field."""

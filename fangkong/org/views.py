@@ -2,14 +2,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fangkong.core.htmx import AuthedRequest, paginate, query_without_page, render_page, requires
+from fangkong.core.htmx import (
+    AuthedRequest,
+    paginate,
+    query_without_page,
+    render_page,
+    requires,
+    save_form,
+)
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import get_scoped_or_404, may, restrict
@@ -50,14 +56,14 @@ def unit_create(request: AuthedRequest) -> HttpResponse:
     )
     kind = OrgUnit.Kind.GRID if parent.kind == OrgUnit.Kind.UNIT else OrgUnit.Kind.UNIT
     form = OrgUnitForm(request.POST or None, initial={"kind": kind, "code": f"{parent.code}-"})
-    if request.method == "POST" and form.is_valid():
-        try:
-            unit = services.create_org_unit(actor=request.user, parent=parent, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Org unit added."))
-            return redirect(unit)
+    saved = save_form(
+        request,
+        form,
+        lambda data: (services.create_org_unit(actor=request.user, parent=parent, **data), ()),
+        _("Org unit added."),
+    )
+    if saved:
+        return saved
     return render(request, "org/unit_form.html", {"form": form, "parent": parent, "unit": None})
 
 
@@ -66,14 +72,14 @@ def unit_edit(request: AuthedRequest, orgunit_id: int) -> HttpResponse:
     unit = get_scoped_or_404(OrgUnit.objects.all(), request.user, orgunit_id, Perm.ORG_MANAGE)
     initial = {f: getattr(unit, f) for f in services.ORG_UNIT_FIELDS}
     form = OrgUnitForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_org_unit(actor=request.user, unit=unit, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect(unit)
+    saved = save_form(
+        request,
+        form,
+        lambda data: (services.update_org_unit(actor=request.user, unit=unit, **data), ()),
+        _("Changes saved."),
+    )
+    if saved:
+        return saved
     return render(
         request, "org/unit_form.html", {"form": form, "parent": unit.parent, "unit": unit}
     )
@@ -115,25 +121,17 @@ def household_detail(request: AuthedRequest, household_id: int) -> HttpResponse:
     return render(request, "org/household_detail.html", context)
 
 
-def _apply_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
-
-
 @requires(Perm.REGISTER_EDIT)
 def household_create(request: AuthedRequest) -> HttpResponse:
     form = HouseholdForm(request.POST or None, user=request.user, initial=request.GET.dict())
-    if request.method == "POST" and form.is_valid():
-        try:
-            household = services.create_household(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Household added."))
-            return redirect(household)
+    saved = save_form(
+        request,
+        form,
+        lambda data: (services.create_household(actor=request.user, **data), ()),
+        _("Household added."),
+    )
+    if saved:
+        return saved
     return render(request, "org/household_form.html", {"form": form, "household": None})
 
 
@@ -149,14 +147,17 @@ def household_edit(request: AuthedRequest, household_id: int) -> HttpResponse:
         "note": household.note,
     }
     form = HouseholdForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_household(actor=request.user, household=household, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Household saved."))
-            return redirect(household)
+    saved = save_form(
+        request,
+        form,
+        lambda data: (
+            services.update_household(actor=request.user, household=household, **data),
+            (),
+        ),
+        _("Household saved."),
+    )
+    if saved:
+        return saved
     return render(request, "org/household_form.html", {"form": form, "household": household})
 
 
@@ -227,16 +228,14 @@ def person_create(request: AuthedRequest) -> HttpResponse:
         )
         initial = {"household": household, "grid": household.grid}
     form = PersonForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.create_person(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Person added."))
-            for warning in result.warnings:
-                messages.warning(request, warning)
-            return redirect(result.person)
+    saved = save_form(
+        request,
+        form,
+        lambda data: services.create_person(actor=request.user, **data).saved(),
+        _("Person added."),
+    )
+    if saved:
+        return saved
     return render(
         request, "org/person_form.html", {"form": form, "person": None, "household": household}
     )
@@ -253,16 +252,14 @@ def person_edit(request: AuthedRequest, person_id: int) -> HttpResponse:
     if request.method == "GET":
         services.open_person_for_editing(actor=request.user, person=person)
     form = PersonForm(request.POST or None, user=request.user, initial=_person_form_initial(person))
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.update_person(actor=request.user, person=person, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("Changes saved."))
-            for warning in result.warnings:
-                messages.warning(request, warning)
-            return redirect(result.person)
+    saved = save_form(
+        request,
+        form,
+        lambda data: services.update_person(actor=request.user, person=person, **data).saved(),
+        _("Changes saved."),
+    )
+    if saved:
+        return saved
     return render(
         request,
         "org/person_form.html",
