@@ -74,7 +74,7 @@ def registry() -> dict[type[models.Model], ScopedModel]:
     return dict(_REGISTRY)
 
 
-def _minimal(paths: set[str]) -> tuple[str, ...]:
+def minimal_paths(paths: set[str]) -> tuple[str, ...]:
     """Drop paths already covered by an ancestor path."""
     result: list[str] = []
     for path in sorted(paths, key=len):
@@ -101,7 +101,9 @@ def scope_for(user: Any, perm: Perm) -> Scope:
                     everything = True
                 elif a.org_unit.is_active:
                     paths.add(a.org_unit.path)
-            cache[p] = Scope(everything=everything, paths=() if everything else _minimal(paths))
+            cache[p] = Scope(
+                everything=everything, paths=() if everything else minimal_paths(paths)
+            )
         user._fk_scope_cache = cache
     return cache[perm]
 

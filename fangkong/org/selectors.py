@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 
 from fangkong.core.models import SensitiveAccess
 from fangkong.core.permissions import Perm
-from fangkong.core.scoping import restrict, scope_for
+from fangkong.core.scoping import minimal_paths, restrict, scope_for
 from fangkong.core.search import substring_filter
 
 from .models import Household, OrgUnit, Person, TimelineEvent
@@ -109,40 +109,38 @@ def home_counts(user: Any) -> dict[str, int]:
     }
 
 
-@dataclass
-class TreeNode:
-    unit: OrgUnit
-    households: int
-    persons: int
-
-
-def org_tree(user: Any) -> list[TreeNode]:
-    """The units in scope in tree order, each with household and person counts of its subtree."""
-    units = list(units_for(user))
-    per_grid_persons = dict(
-        restrict(Person.objects.filter(is_active=True), user)
-        .values_list("grid_id")
-        .annotate(n=Count("pk"))
-        .values_list("grid_id", "n")
-    )
-    per_grid_households = dict(
-        restrict(Household.objects.filter(is_active=True), user)
-        .values_list("grid_id")
-        .annotate(n=Count("pk"))
-        .values_list("grid_id", "n")
-    )
-    path_of = {u.pk: u.path for u in units}
-    nodes = []
-    for unit in units:
-        grids = [pk for pk, path in path_of.items() if path.startswith(unit.path)]
-        nodes.append(
-            TreeNode(
-                unit=unit,
-                households=sum(per_grid_households.get(pk, 0) for pk in grids),
-                persons=sum(per_grid_persons.get(pk, 0) for pk in grids),
-            )
+def attach_subtree_counts(user: Any, units: Sequence[OrgUnit]) -> None:
+    """Set ``household_count`` and ``person_count`` on each unit: the active ones in its whole
+    subtree that the user may see. Three queries for any number of units: the grids below
+    them, then households and persons counted per grid (through the grid index) and added up
+    the tree along the materialised paths."""
+    if not units:
+        return
+    within = Q(pk__in=[])
+    for path in minimal_paths({u.path for u in units}):
+        within |= Q(path__startswith=path)
+    grids = OrgUnit.objects.filter(within, kind=OrgUnit.Kind.GRID)
+    ancestors = {
+        pk: [int(a) for a in path.strip("/").split("/")]
+        for pk, path in grids.values_list("pk", "path")
+    }
+    totals: dict[str, dict[int, int]] = {}
+    for name, model in (("households", Household), ("persons", Person)):
+        per_grid = (
+            restrict(model.objects.filter(is_active=True), user)
+            .filter(grid__in=grids.values("pk"))
+            .values_list("grid_id")
+            .annotate(n=Count("pk"))
+            .values_list("grid_id", "n")
         )
-    return nodes
+        sums: dict[int, int] = {}
+        for grid_id, n in per_grid:
+            for ancestor in ancestors.get(grid_id, ()):
+                sums[ancestor] = sums.get(ancestor, 0) + n
+        totals[name] = sums
+    for unit in units:
+        unit.household_count = totals["households"].get(unit.pk, 0)  # type: ignore[attr-defined]
+        unit.person_count = totals["persons"].get(unit.pk, 0)  # type: ignore[attr-defined]
 
 
 def timeline_for(person: Person) -> QuerySet[TimelineEvent]:

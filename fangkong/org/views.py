@@ -29,18 +29,24 @@ MASKS = {"id_number": mask_id_number, "phone": mask_phone}
 
 @requires(Perm.REGISTER_VIEW)
 def unit_tree(request: AuthedRequest) -> HttpResponse:
-    return render(request, "org/unit_tree.html", {"nodes": selectors.org_tree(request.user)})
+    page = paginate(request, selectors.units_for(request.user).select_related("parent"), 100)
+    page.object_list = list(page.object_list)
+    selectors.attach_subtree_counts(request.user, page.object_list)
+    return render(
+        request, "org/unit_tree.html", {"page": page, "query": query_without_page(request)}
+    )
 
 
 @requires(Perm.REGISTER_VIEW)
 def unit_detail(request: AuthedRequest, orgunit_id: int) -> HttpResponse:
     unit = get_scoped_or_404(OrgUnit.objects.select_related("parent"), request.user, orgunit_id)
-    children = selectors.units_for(request.user).filter(parent=unit)
-    counts = next((n for n in selectors.org_tree(request.user) if n.unit.pk == unit.pk), None)
+    page = paginate(request, selectors.units_for(request.user).filter(parent=unit), 100)
+    page.object_list = list(page.object_list)
+    selectors.attach_subtree_counts(request.user, [unit, *page.object_list])
     context = {
         "unit": unit,
-        "children": children,
-        "counts": counts,
+        "page": page,
+        "query": query_without_page(request),
         "may_manage": may(request.user, Perm.ORG_MANAGE, unit),
         "may_audit": may(request.user, Perm.AUDIT_VIEW, unit),
     }

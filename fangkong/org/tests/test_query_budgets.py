@@ -39,7 +39,7 @@ from fangkong.org.models import (
 # with three: the session, the user, and the user's role assignments (the scope).
 BUDGETS: dict[str, int] = {
     "/": 6,  # persons (three figures in one aggregate), units and grids, households
-    "/org/units/": 6,  # units, persons per grid, households per grid
+    "/org/units/": 8,  # count, page of units, grids below them, households and persons per grid
     "/org/households/": 7,  # the filter's units, count, page, member counts of the page
     "/org/persons/": 6,  # the filter's units, count, page
     # household, audit trail, the persons the trail names (one batch), members
@@ -47,6 +47,9 @@ BUDGETS: dict[str, int] = {
     # person, audit trail, the households the trail names (one batch), timeline, who saw
     # the full numbers
     "/org/persons/<person_id>/": 8,
+    # unit, audit trail, count and page of the units below it, their grids, households and
+    # persons per grid
+    "/org/units/<orgunit_id>/": 10,
     # token (with its user), role assignments, page, count
     "/api/v1/org-units": 4,
     "/api/v1/households": 5,  # + member counts of the page
@@ -124,6 +127,11 @@ def _grids(world: World, total: int) -> str:
     return "/org/units/"
 
 
+def _unit_children(world: World, total: int) -> str:
+    _grids(world, total)
+    return f"/org/units/{world.unit1.pk}/"
+
+
 def _home(world: World, total: int) -> str:
     _grids(world, total)
     _persons(world, total)
@@ -193,6 +201,7 @@ PAGES: dict[str, Callable[[World, int], str]] = {
     "/org/persons/": _persons,
     "/org/households/<household_id>/": _members,
     "/org/persons/<person_id>/": _person_file,
+    "/org/units/<orgunit_id>/": _unit_children,
 }
 
 # How to grow the rows of an API list, by the last segment of its path.
