@@ -114,9 +114,23 @@ class ListFilterForm(forms.Form):
         empty_label=_("All units and grids"),
     )
 
+    # Above this many units in scope, the drop-down lists units only, not every grid (an office
+    # may see 10,000 grids); a grid is still accepted, e.g. from a link on its page.
+    MAX_OPTIONS = 300
+
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _limit(self, "unit", _visible_units(user))
+        visible = _visible_units(user)
+        _limit(self, "unit", visible)
+        options = list(visible[: self.MAX_OPTIONS + 1])
+        if len(options) > self.MAX_OPTIONS:
+            options = list(visible.exclude(kind=OrgUnit.Kind.GRID)[: self.MAX_OPTIONS])
+            wanted = str(self.data.get("unit", ""))
+            selected = visible.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+            if selected is not None and selected not in options:
+                options.append(selected)
+        field = cast(forms.ModelChoiceField, self.fields["unit"])
+        field.choices = [("", field.empty_label), *((u.pk, str(u)) for u in options)]
         self.fields["q"].widget.attrs.update(
             {"placeholder": self.search_placeholder, "type": "search"}
         )

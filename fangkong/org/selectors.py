@@ -53,9 +53,7 @@ def persons_for(user: Any, filters: PersonFilters | None = None) -> QuerySet[Per
         qs = qs.filter(id_number="")
     if f.q:
         qs = substring_filter(qs, f.q)
-    return qs.select_related("grid", "grid__parent", "household").order_by(
-        "grid__path", "name", "pk"
-    )
+    return qs.select_related("grid", "grid__parent", "household").order_by("grid_id", "name", "pk")
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def households_for(user: Any, filters: HouseholdFilters | None = None) -> QueryS
     qs = _under(qs, f.unit)
     if f.q:
         qs = substring_filter(qs, f.q, prefix_field="address")
-    return qs.select_related("grid", "grid__parent", "head").order_by("grid__path", "address", "pk")
+    return qs.select_related("grid", "grid__parent", "head").order_by("grid_id", "address", "pk")
 
 
 def attach_member_counts(households: Sequence[Household]) -> None:
