@@ -11,7 +11,7 @@ def test_a_large_scope_lists_units_not_every_grid_in_the_filter(
 ) -> None:
     monkeypatch.setattr(PersonFilterForm, "MAX_OPTIONS", 4)  # the world has 6 units in scope
     form = PersonFilterForm({"unit": str(world.grid12.pk)}, user=world.user("office"))
-    labels = [label for _value, label in form.fields["unit"].choices]
+    labels = [label for _value, label in form.fields["unit"].widget.choices]
     assert labels[1:] == ["第一作业站 (LZ-01)", "第二作业站 (LZ-02)", "一站二网格 (LZ-01-02)"]
     assert form.is_valid()
     assert form.cleaned_data["unit"] == world.grid12
