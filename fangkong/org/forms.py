@@ -22,6 +22,35 @@ def _editable_grids(user: Any) -> QuerySet[OrgUnit]:
     return restrict(grids, user, Perm.REGISTER_EDIT).order_by("path")
 
 
+# Above this many grids a drop-down is too long to use (and to send to a phone): the grid is
+# typed by its code instead.
+MAX_GRID_OPTIONS = 300
+
+
+class GridChoiceField(forms.ModelChoiceField):
+    """A grid, chosen from a list or, in a large scope, typed by its code (any case)."""
+
+    def to_python(self, value: Any) -> Any:
+        if self.to_field_name == "code" and isinstance(value, str):
+            value = value.strip().upper()
+        return super().to_python(value)
+
+
+def _limit_grids(form: forms.Form, user: Any) -> None:
+    grids = _editable_grids(user)
+    field = cast(forms.ModelChoiceField, form.fields["grid"])
+    field.queryset = grids
+    if grids[MAX_GRID_OPTIONS : MAX_GRID_OPTIONS + 1].exists():
+        field.to_field_name = "code"
+        field.widget = forms.TextInput(
+            attrs={"placeholder": "LZ-01-03", "autocomplete": "off", "autocapitalize": "characters"}
+        )
+        field.help_text = _("Type the grid's code, e.g. LZ-01-03 (shown on the grid's page).")
+        field.error_messages["invalid_choice"] = _(
+            "No grid with this code in your scope. Check the code on the grid's page."
+        )
+
+
 def _visible_units(user: Any) -> QuerySet[OrgUnit]:
     units = OrgUnit.objects.filter(is_active=True).exclude(kind=OrgUnit.Kind.BRANCH)
     return restrict(units, user).order_by("path")
@@ -46,14 +75,14 @@ class OrgUnitForm(forms.Form):
 
 
 class HouseholdForm(forms.Form):
-    grid = forms.ModelChoiceField(label=_("grid"), queryset=OrgUnit.objects.none())
+    grid = GridChoiceField(label=_("grid"), queryset=OrgUnit.objects.none())
     address = forms.CharField(label=_("address"), max_length=200)
     phone = forms.CharField(label=_("phone"), max_length=20, required=False)
     note = forms.CharField(label=_("note"), max_length=200, required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _limit(self, "grid", _editable_grids(user))
+        _limit_grids(self, user)
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
 
 
@@ -80,7 +109,7 @@ class PersonForm(forms.Form):
         required=False,
         widget=forms.HiddenInput,
     )
-    grid = forms.ModelChoiceField(
+    grid = GridChoiceField(
         label=_("grid"),
         queryset=OrgUnit.objects.none(),
         required=False,
@@ -93,7 +122,7 @@ class PersonForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _limit(self, "grid", _editable_grids(user))
+        _limit_grids(self, user)
         households = Household.objects.filter(is_active=True)
         _limit(self, "household", restrict(households, user, Perm.REGISTER_EDIT))
         self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})

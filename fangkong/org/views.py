@@ -48,6 +48,7 @@ def unit_detail(request: AuthedRequest, orgunit_id: int) -> HttpResponse:
         "page": page,
         "query": query_without_page(request),
         "may_manage": may(request.user, Perm.ORG_MANAGE, unit),
+        "may_edit_register": may(request.user, Perm.REGISTER_EDIT, unit),
         "may_audit": may(request.user, Perm.AUDIT_VIEW, unit),
     }
     if context["may_audit"]:
@@ -129,7 +130,15 @@ def household_detail(request: AuthedRequest, household_id: int) -> HttpResponse:
 
 @requires(Perm.REGISTER_EDIT)
 def household_create(request: AuthedRequest) -> HttpResponse:
-    form = HouseholdForm(request.POST or None, user=request.user, initial=request.GET.dict())
+    initial = {}
+    if request.GET.get("grid"):  # "add household" on a grid's page
+        initial["grid"] = get_scoped_or_404(
+            OrgUnit.objects.filter(kind=OrgUnit.Kind.GRID),
+            request.user,
+            request.GET["grid"],
+            Perm.REGISTER_EDIT,
+        )
+    form = HouseholdForm(request.POST or None, user=request.user, initial=initial)
     saved = save_form(
         request,
         form,
