@@ -288,3 +288,19 @@ def test_env_bool_rejects_anything_else(monkeypatch: pytest.MonkeyPatch, value: 
     with pytest.raises(ImproperlyConfigured) as caught:
         env_bool("FK_TEST_FLAG", False)
     assert str(caught.value) == f"FK_TEST_FLAG must be True or False, got {value!r}"
+
+
+@pytest.mark.django_db
+def test_a_page_outside_the_scope_says_not_found_in_chinese(world: World, client: Client) -> None:
+    client.force_login(world.user("head2"))
+    response = client.get(f"/org/persons/{world.person11.pk}/")
+    assert response.status_code == 404
+    assert "该页面不存在，或不在您的管辖范围内。" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_forbidden_page_says_so_in_chinese(world: World, client: Client) -> None:
+    client.force_login(world.user("auditor1"))
+    response = client.get(f"/org/persons/{world.person11.pk}/edit/")
+    assert response.status_code == 403
+    assert "您的角色无权执行此操作" in response.content.decode()
