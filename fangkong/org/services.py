@@ -9,11 +9,11 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,8 @@ from fangkong.core.scoping import check_perm_on, clear_scope_cache, scope_for
 from fangkong.core.validators import validate_mobile, validate_resident_id
 
 from .models import ApiToken, Household, OrgUnit, Person, RoleAssignment, TimelineEvent, User
+
+M = TypeVar("M", bound=models.Model)
 
 # ---------------------------------------------------------------------------------------------
 # Timeline
@@ -47,6 +49,20 @@ def add_timeline_event(
         data=data or {},
         occurred_at=occurred_at or timezone.now(),
     )
+
+
+def _lock_for_change(
+    obj: M, *, actor: User | None, perm: Perm, changes: dict[str, Any], allowed: tuple[str, ...]
+) -> M:
+    """The object re-read under a row lock, once the change names only ``allowed`` fields and
+    the actor holds ``perm`` over it (403 otherwise)."""
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise TypeError(f"unknown {type(obj).__name__} fields: {sorted(unknown)}")
+    locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+    if actor is not None:
+        check_perm_on(actor, perm, locked)
+    return locked
 
 
 def _history_actor(obj: Any, actor: User | None) -> None:
@@ -123,12 +139,9 @@ ORG_UNIT_FIELDS = ("name", "responsible", "responsible_phone")
 @transaction.atomic
 def update_org_unit(*, actor: User | None, unit: OrgUnit, **changes: Any) -> OrgUnit:
     """Rename a unit or change its responsible people. Code, kind and parent stay fixed."""
-    unknown = set(changes) - set(ORG_UNIT_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown org unit fields: {sorted(unknown)}")
-    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
-    if actor is not None:
-        check_perm_on(actor, Perm.ORG_MANAGE, unit)
+    unit = _lock_for_change(
+        unit, actor=actor, perm=Perm.ORG_MANAGE, changes=changes, allowed=ORG_UNIT_FIELDS
+    )
     for name, value in changes.items():
         setattr(unit, name, value.strip())
     if "responsible_phone" in changes:
@@ -184,12 +197,9 @@ HOUSEHOLD_FIELDS = ("grid", "address", "phone", "note", "head")
 @transaction.atomic
 def update_household(*, actor: User | None, household: Household, **changes: Any) -> Household:
     """Change a household. Moving it to another grid moves its members and keeps history."""
-    unknown = set(changes) - set(HOUSEHOLD_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown household fields: {sorted(unknown)}")
-    household = Household.objects.select_for_update().get(pk=household.pk)
-    if actor is not None:
-        check_perm_on(actor, Perm.REGISTER_EDIT, household)
+    household = _lock_for_change(
+        household, actor=actor, perm=Perm.REGISTER_EDIT, changes=changes, allowed=HOUSEHOLD_FIELDS
+    )
     old_grid = household.grid
     if "grid" in changes:
         changes["grid"] = _require_grid(changes["grid"])
@@ -394,12 +404,9 @@ def update_person(
     *, actor: User | None, person: Person, source: str = "", **changes: Any
 ) -> PersonResult:
     """Change a person. A move to another household keeps the old one in the history."""
-    unknown = set(changes) - set(PERSON_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown person fields: {sorted(unknown)}")
-    person = Person.objects.select_for_update().get(pk=person.pk)
-    if actor is not None:
-        check_perm_on(actor, Perm.REGISTER_EDIT, person)
+    person = _lock_for_change(
+        person, actor=actor, perm=Perm.REGISTER_EDIT, changes=changes, allowed=PERSON_FIELDS
+    )
     before = {name: getattr(person, name) for name in PERSON_FIELDS}
     old_household = person.household
     for name, value in changes.items():

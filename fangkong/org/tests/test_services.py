@@ -375,7 +375,7 @@ def test_an_outsider_cannot_change_a_person(world: World) -> None:
 
 
 def test_an_unknown_person_field_is_a_programming_error(world: World) -> None:
-    with pytest.raises(TypeError, match=r"unknown person fields: \['is_active'\]"):
+    with pytest.raises(TypeError, match=r"unknown Person fields: \['is_active'\]"):
         services.update_person(actor=None, person=world.person11, is_active=False)
 
 
