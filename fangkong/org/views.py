@@ -8,7 +8,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fangkong.core.htmx import (
+from fangkong.core.masking import mask_id_number, mask_phone
+from fangkong.core.permissions import Perm
+from fangkong.core.scoping import get_scoped_or_404, may, restrict
+from fangkong.core.viewkit import (
     AuthedRequest,
     paginate,
     query_without_page,
@@ -16,9 +19,6 @@ from fangkong.core.htmx import (
     requires,
     save_form,
 )
-from fangkong.core.masking import mask_id_number, mask_phone
-from fangkong.core.permissions import Perm
-from fangkong.core.scoping import get_scoped_or_404, may, restrict
 
 from . import selectors, services
 from .forms import HouseholdFilterForm, HouseholdForm, OrgUnitForm, PersonFilterForm, PersonForm
