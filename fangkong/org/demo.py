@@ -773,7 +773,7 @@ def _create_grids(
                     f"{spec.short}{chinese_number(n)}网格",
                     OrgUnit.Kind.GRID.value,
                     unit.pk,
-                    f"{unit.path}{pk}/",
+                    OrgUnit.child_path(unit.path, pk),
                     unit.depth + 1,
                     responsible,
                     phone,

@@ -5,6 +5,7 @@ from typing import Any, cast
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import restrict
@@ -62,7 +63,7 @@ class OrgUnitForm(forms.Form):
         max_length=40,
         help_text=_("Stable code, e.g. LZ-03-12. It never changes once in use."),
     )
-    name = forms.CharField(label=_("name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("org unit", "name"), max_length=100)
     kind = forms.ChoiceField(label=_("kind"), choices=OrgUnit.Kind.choices)
     responsible = forms.CharField(label=_("responsible people"), max_length=200, required=False)
     responsible_phone = forms.CharField(label=_("responsible phone"), max_length=20, required=False)

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from fangkong.core.permissions import Role
@@ -49,7 +50,7 @@ class OrgUnit(models.Model):
         ],
         help_text=_("Stable code, e.g. LZ-03-12. It never changes once in use."),
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("org unit", "name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     parent = models.ForeignKey(
         "self",
@@ -59,7 +60,8 @@ class OrgUnit(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    # Materialised path of primary keys, "/1/5/23/": a subtree is a prefix match.
+    # Materialised path of zero-padded primary keys, "/0000000001/0000000005/": a subtree is a
+    # prefix match, and ordering by path lists the tree depth first (see child_path).
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     responsible = models.CharField(
@@ -82,6 +84,15 @@ class OrgUnit(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("org:unit_detail", kwargs={"orgunit_id": self.pk})
+
+    @staticmethod
+    def child_path(parent_path: str, pk: int) -> str:
+        """The path of the unit ``pk`` below a unit with ``parent_path`` ("" for a root)."""
+        return f"{parent_path or '/'}{pk:010d}/"
+
+    @property
+    def path_ids(self) -> list[int]:
+        return [int(part) for part in self.path.strip("/").split("/") if part]
 
 
 class Household(models.Model):

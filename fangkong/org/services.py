@@ -76,8 +76,7 @@ def _history_actor(obj: Any, actor: User | None) -> None:
 
 
 def _set_path(unit: OrgUnit) -> None:
-    parent_path = unit.parent.path if unit.parent else "/"
-    unit.path = f"{parent_path}{unit.pk}/"
+    unit.path = OrgUnit.child_path(unit.parent.path if unit.parent else "", unit.pk)
     unit.depth = unit.parent.depth + 1 if unit.parent else 0
 
 

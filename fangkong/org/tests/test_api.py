@@ -245,7 +245,7 @@ def test_office_adds_a_grid_under_a_unit(world: World, api_as: ApiFor) -> None:
         "name": "第一作业站",
     }
     assert response.json()["responsible_phone"] == "138****5678"
-    assert unit.path == f"{world.unit1.path}{unit.pk}/"
+    assert unit.path == f"{world.unit1.path}{unit.pk:010d}/"
     assert unit.responsible_phone == "13812345678"
     assert unit.history.get().history_user == world.user("office")
 

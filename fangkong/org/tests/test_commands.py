@@ -108,7 +108,11 @@ def test_the_demo_password_satisfies_the_password_rules() -> None:
 
 def test_seed_demo_creates_the_branch_six_units_and_their_grids(seeded: str) -> None:
     branch = OrgUnit.objects.get(kind=OrgUnit.Kind.BRANCH)
-    assert (branch.code, branch.name, branch.path) == ("LZ", "亚盛股份临泽分公司", f"/{branch.pk}/")
+    assert (branch.code, branch.name, branch.path) == (
+        "LZ",
+        "亚盛股份临泽分公司",
+        f"/{branch.pk:010d}/",
+    )
     units = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.UNIT).order_by("code"))
     assert [u.code for u in units] == [f"LZ-0{n}" for n in range(1, 7)]
     assert [u.name for u in units] == [spec.name for spec in demo.UNITS]
@@ -120,7 +124,7 @@ def test_seed_demo_creates_the_branch_six_units_and_their_grids(seeded: str) -> 
     assert (first.name, first.depth, first.path) == (
         "一站一网格",
         2,
-        f"{units[0].path}{first.pk}/",
+        f"{units[0].path}{first.pk:010d}/",
     )
     assert first.responsible == "王芳"
 

@@ -122,7 +122,7 @@ def _grids(world: World, total: int) -> str:
         for i in range(have, total)
     )
     for grid in grids:
-        grid.path = f"{world.unit1.path}{grid.pk}/"
+        grid.path = OrgUnit.child_path(world.unit1.path, grid.pk)
     OrgUnit.objects.bulk_update(grids, ["path"])
     return "/org/units/"
 

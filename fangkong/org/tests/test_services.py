@@ -13,7 +13,7 @@ from fangkong.core.models import SensitiveAccess
 from fangkong.core.testing import World, make_id_number
 from fangkong.org import services
 from fangkong.org.models import Household, OrgUnit, Person, TimelineEvent, User
-from fangkong.org.selectors import PersonFilters, audit_trail, persons_for
+from fangkong.org.selectors import PersonFilters, audit_trail, persons_for, units_for
 
 STANDARD_EXAMPLE = "11010519491231002X"
 P11_ID = "620723197503141316"  # person11 (张建国), built by the world
@@ -449,9 +449,9 @@ def test_an_org_units_path_and_depth_follow_its_parent(world: World) -> None:
     )
     stored = {u.code: (u.path, u.depth) for u in OrgUnit.objects.filter(code__startswith="GT")}
     assert stored == {
-        "GT": (f"/{root.pk}/", 0),
-        "GT-01": (f"/{root.pk}/{unit.pk}/", 1),
-        "GT-01-01": (f"/{root.pk}/{unit.pk}/{grid.pk}/", 2),
+        "GT": (f"/{root.pk:010d}/", 0),
+        "GT-01": (f"/{root.pk:010d}/{unit.pk:010d}/", 1),
+        "GT-01-01": (f"/{root.pk:010d}/{unit.pk:010d}/{grid.pk:010d}/", 2),
     }
 
 
@@ -468,8 +468,8 @@ def test_renaming_an_org_unit_shows_only_the_name_in_its_audit_trail(world: Worl
 
 
 def test_the_world_is_a_tree_of_paths(world: World) -> None:
-    assert world.unit1.path == f"{world.branch.path}{world.unit1.pk}/"
-    assert world.grid21.path == f"{world.branch.path}{world.unit2.pk}/{world.grid21.pk}/"
+    assert world.unit1.path == f"{world.branch.path}{world.unit1.pk:010d}/"
+    assert world.grid21.path == f"{world.branch.path}{world.unit2.pk:010d}/{world.grid21.pk:010d}/"
 
 
 @pytest.mark.parametrize(
@@ -838,3 +838,17 @@ def test_a_read_only_role_cannot_open_a_person_for_editing(world: World) -> None
     with pytest.raises(PermissionDenied):
         services.open_person_for_editing(actor=world.user("auditor1"), person=world.person11)
     assert SensitiveAccess.objects.count() == 0
+
+
+def test_the_tree_lists_siblings_in_creation_order_past_nine(world: World) -> None:
+    # Paths of unpadded ids sort "/…/10/" before "/…/4/": the tree would jump about.
+    for n in range(3, 12):
+        services.create_org_unit(
+            actor=None,
+            code=f"LZ-01-{n:02d}",
+            name=f"一站{n}网格",
+            kind=OrgUnit.Kind.GRID,
+            parent=world.unit1,
+        )
+    codes = [u.code for u in units_for(world.user("head1"))]
+    assert codes == ["LZ-01", *(f"LZ-01-{n:02d}" for n in range(1, 12))]
