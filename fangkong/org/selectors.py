@@ -67,7 +67,7 @@ def households_for(user: Any, filters: HouseholdFilters | None = None) -> QueryS
     qs = restrict(Household.objects.filter(is_active=True), user)
     qs = _under(qs, f.unit)
     if f.q:
-        qs = substring_filter(qs, f.q, prefix_field="address")
+        qs = substring_filter(qs, f.q)
     return qs.select_related("grid", "grid__parent", "head").order_by("grid_id", "address", "pk")
 
 

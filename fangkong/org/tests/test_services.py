@@ -13,7 +13,14 @@ from fangkong.core.models import SensitiveAccess
 from fangkong.core.testing import World, make_id_number
 from fangkong.org import services
 from fangkong.org.models import Household, OrgUnit, Person, TimelineEvent, User
-from fangkong.org.selectors import PersonFilters, audit_trail, persons_for, units_for
+from fangkong.org.selectors import (
+    HouseholdFilters,
+    PersonFilters,
+    audit_trail,
+    households_for,
+    persons_for,
+    units_for,
+)
 
 STANDARD_EXAMPLE = "11010519491231002X"
 P11_ID = "620723197503141316"  # person11 (张建国), built by the world
@@ -730,8 +737,15 @@ def test_a_two_character_query_matches_the_start_of_the_name(world: World) -> No
     assert search(world.user("admin"), "张") == {"张建国", "张小明"}
 
 
-def test_a_two_character_query_does_not_match_the_middle_of_the_name(world: World) -> None:
-    assert search(world.user("admin"), "建国") == set()
+def test_a_two_character_query_matches_the_middle_of_the_name_too(world: World) -> None:
+    assert search(world.user("admin"), "建国") == {"张建国"}
+    assert search(world.user("admin"), "小") == {"张小明"}
+
+
+def test_a_short_query_stays_within_the_scope(world: World) -> None:
+    services.create_person(actor=None, name="王建国", grid=world.grid21)
+    assert search(world.user("head1"), "建国") == {"张建国"}
+    assert search(world.user("head2"), "建国") == {"王建国"}
 
 
 def test_a_three_character_query_matches_anywhere_in_the_name(world: World) -> None:
@@ -852,3 +866,10 @@ def test_the_tree_lists_siblings_in_creation_order_past_nine(world: World) -> No
         )
     codes = [u.code for u in units_for(world.user("head1"))]
     assert codes == ["LZ-01", *(f"LZ-01-{n:02d}" for n in range(1, 12))]
+
+
+def test_households_are_found_by_a_short_part_of_the_address(world: World) -> None:
+    found = households_for(world.user("office"), HouseholdFilters(q="3号"))
+    assert [h.address for h in found] == ["一站1排3号"]
+    longer = households_for(world.user("office"), HouseholdFilters(q="2排5号"))
+    assert [h.address for h in longer] == ["一站2排5号"]
