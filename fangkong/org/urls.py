@@ -7,6 +7,8 @@ from . import views
 app_name = "org"
 
 urlpatterns = [
+    # Excel: export and template routes (views_export.py)
+    # Excel: import routes (views_import.py)
     path("units/", views.unit_tree, name="unit_tree"),
     path("units/new/", views.unit_create, name="unit_create"),
     path("units/<int:orgunit_id>/", views.unit_detail, name="unit_detail"),
