@@ -50,3 +50,8 @@ format: setup
 
 clean:
 	rm -rf $(VENV) node_modules var
+
+# Benchmarks (see docs/benchmarks.md): BENCH_PERSONS rows per scenario.
+BENCH_PERSONS ?= 100000
+bench: setup
+	$(PY) manage.py bench --persons $(BENCH_PERSONS)

@@ -1,0 +1,140 @@
+"""``python manage.py bench``: the project's benchmarks, with the figures written to
+``docs/benchmarks.json`` and a table in ``docs/benchmarks.md``.
+
+Each scenario runs in a subprocess of its own, on a fresh SQLite database in a temporary
+folder, so that its time and peak memory (the child's maximum resident set size, from
+``wait4``) are its own. Scenarios are functions ``bench_<name>(persons) -> dict`` in
+:mod:`fangkong.core.bench` and in each app's ``bench`` module; each returns its figures
+(seconds, rows, and its floor where it has one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+MODULES = ("fangkong.core.bench", "fangkong.org.bench")
+
+
+def scenarios() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for module_name in MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        for name in dir(module):
+            if name.startswith("bench_") and callable(getattr(module, name)):
+                found[name.removeprefix("bench_")] = getattr(module, name)
+    return found
+
+
+class Command(BaseCommand):
+    help = "Run the benchmarks; write docs/benchmarks.json and docs/benchmarks.md."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("names", nargs="*", help="Scenarios to run (default: all).")
+        parser.add_argument("--persons", type=int, default=100_000)
+        parser.add_argument("--one", help="Run one scenario here and print its figures (internal).")
+        parser.add_argument("--docs", default=str(settings.BASE_DIR / "docs"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        available = scenarios()
+        if options["one"]:
+            figures = available[options["one"]](options["persons"])
+            self.stdout.write(json.dumps(figures, default=str))
+            return
+        names = options["names"] or sorted(available)
+        unknown = [n for n in names if n not in available]
+        if unknown:
+            raise CommandError(f"unknown scenarios {unknown}; choose from {sorted(available)}")
+        results = []
+        for name in names:
+            self.stdout.write(f"{name} ({options['persons']:,} persons)…")
+            figures = self._run_child(name, options["persons"])
+            results.append({"scenario": name, "persons": options["persons"], **figures})
+            self.stdout.write(f"  {json.dumps(figures, default=str)}")
+        self._write_docs(Path(options["docs"]), results)
+
+    def _run_child(self, name: str, persons: int) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="fk-bench-") as folder:
+            env = {
+                **os.environ,
+                "SQLITE_PATH": str(Path(folder) / "bench.sqlite3"),
+                "DATABASE_URL": "",
+                "FANGKONG_DOTENV": "0",
+                "FANGKONG_BENCH_DIR": folder,
+            }
+            migrate = subprocess.run(
+                [sys.executable, "manage.py", "migrate", "-v0"],
+                cwd=settings.BASE_DIR,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            if migrate.returncode:
+                raise CommandError(migrate.stderr)
+            out_path, err_path = Path(folder) / "out.txt", Path(folder) / "err.txt"
+            with out_path.open("w") as out, err_path.open("w") as err:
+                child = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "manage.py",
+                        "bench",
+                        "--one",
+                        name,
+                        "--persons",
+                        str(persons),
+                    ],
+                    cwd=settings.BASE_DIR,
+                    env=env,
+                    stdout=out,
+                    stderr=err,
+                )
+                # wait4 reaps the child and reports its own peak memory (KiB on Linux).
+                _pid, status, usage = os.wait4(child.pid, 0)
+            if os.waitstatus_to_exitcode(status):
+                raise CommandError(f"{name} failed:\n{err_path.read_text()}")
+            figures: dict[str, Any] = json.loads(out_path.read_text().strip().splitlines()[-1])
+            figures["peak_memory_mb"] = round(usage.ru_maxrss / 1024, 1)
+            return figures
+
+    def _write_docs(self, folder: Path, results: list[dict[str, Any]]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        machine = {
+            "date": dt.date.today().isoformat(),
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+        }
+        (folder / "benchmarks.json").write_text(
+            json.dumps({"machine": machine, "results": results}, indent=2, default=str) + "\n",
+            encoding="utf-8",
+        )
+        keys: list[str] = []
+        for result in results:
+            keys += [k for k in result if k not in keys]
+        lines = [
+            "# Benchmarks",
+            "",
+            f"Measured by `make bench` on {machine['date']} (Python {machine['python']}, "
+            f"{machine['machine']}, {machine['cpus']} CPUs). Figures: `docs/benchmarks.json`.",
+            "",
+            "| " + " | ".join(keys) + " |",
+            "|" + "---|" * len(keys),
+        ]
+        for result in results:
+            lines.append("| " + " | ".join(str(result.get(k, "")) for k in keys) + " |")
+        (folder / "benchmarks.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.stdout.write(f"wrote {folder / 'benchmarks.md'} and {folder / 'benchmarks.json'}")
