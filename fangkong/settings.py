@@ -223,6 +223,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Lists.
 PAGE_SIZE = env_int("PAGE_SIZE", 50)
 
+# Imports from Excel and CSV: a larger file, or one with more data rows, is refused with a
+# message. Uploaded files wait in IMPORT_DIR (private to the app) until imported or replaced.
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50_000_000)
+IMPORT_DIR = BASE_DIR / "var" / "imports"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,6 +8,8 @@ shorter ones (a two-character name, "3排") scan the rows in the user's scope.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.db import connection, migrations, models
@@ -68,6 +70,50 @@ def substring_index_operation(table: str) -> migrations.RunPython:
             schema_editor.execute(f"DROP INDEX IF EXISTS {table}_search_trgm")
 
     return migrations.RunPython(forward, backward)
+
+
+@contextmanager
+def deferred_substring_index(model: type[models.Model]) -> Iterator[None]:
+    """Bulk inserts into ``model``'s table inside this block are indexed at its end, in one
+    statement. On SQLite the FTS5 insert trigger, run row by row between the table's own
+    writes, makes an ``executemany`` of 100,000 rows six times slower than indexing the same
+    rows afterwards; the block drops the trigger, indexes the rows added (those with a larger
+    id than any before) and puts the trigger back. Use it inside a transaction (which holds
+    SQLite's write lock, so no other connection inserts meanwhile) around inserts with ids
+    above the largest in use (as :func:`fangkong.core.bulk.allocate_ids` hands out).
+    Elsewhere (PostgreSQL's ``pg_trgm`` index is an ordinary index) it does nothing.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("deferred_substring_index needs a transaction")
+    table = model._meta.db_table
+    fts = f"{table}_fts"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [f"{fts}_ai"]
+        )
+        found = cursor.fetchone()
+        if found is None:  # no substring index on this table
+            yield
+            return
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"DROP TRIGGER {fts}_ai")
+    try:
+        yield
+    except BaseException:
+        with connection.cursor() as cursor:
+            cursor.execute(found[0])
+        raise
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {fts}(rowid, search_text) SELECT id, search_text FROM {table} "
+            "WHERE id > %s",
+            [before],
+        )
+        cursor.execute(found[0])
 
 
 def _escape_like(value: str) -> str:

@@ -19,16 +19,14 @@ import random
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from operator import itemgetter
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.core.management.color import no_style
-from django.db import connection, models, transaction
-from django.db.models import Max
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from fangkong.core.bulk import BulkTable, lock_tables, next_id, reset_sequences
 from fangkong.core.permissions import Role
 from fangkong.core.validators import id_check_character
 from fangkong.org import services
@@ -462,148 +460,12 @@ class PopulationDrawer:
 
 
 # ---------------------------------------------------------------------------------------------
-# Bulk writing
-
-
-def _insert(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """Insert rows: ``COPY`` on PostgreSQL, one ``executemany`` elsewhere."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
-
-
-@dataclass(frozen=True)
-class _HistoryLayout:
-    """Where a history record's columns come from: picked from the full row, then constants."""
-
-    table: str
-    columns: list[str]
-    pick: Callable[[tuple[Any, ...]], tuple[Any, ...]]
-    tail: tuple[Any, ...]
-
-
-@dataclass
-class BulkTable:
-    """Bulk inserts into a model's table, and the matching "+" records into its history table.
-
-    Rows give ``columns`` (attribute names) in order; every other column gets its constant from
-    ``constants`` or the field default, so a field added to the model later needs no change here
-    unless it has no default.
-    """
-
-    model: type[models.Model]
-    columns: Sequence[str]
-    constants: dict[str, Any] = field(default_factory=dict)
-    history_date: dt.datetime | None = None
-    history_reason: str = ""
-    written: int = 0
-
-    def __post_init__(self) -> None:
-        self._table, self._columns, self._tail, attnames = self._layout(
-            self.model, self.columns, self.constants
-        )
-        self._history: _HistoryLayout | None = None
-        history_manager = getattr(self.model, "history", None)
-        if self.history_date is None or history_manager is None:
-            return
-        history_model = history_manager.model
-        index = {name: i for i, name in enumerate(attnames)}
-        picked: list[str] = []
-        positions: list[int] = []
-        tail_columns: list[str] = []
-        tail: list[Any] = []
-        own = {
-            "history_date": self.history_date,
-            "history_type": "+",
-            "history_change_reason": self.history_reason or None,
-            "history_user_id": None,
-        }
-        for f in history_model._meta.concrete_fields:
-            if f.attname == "history_id":
-                continue
-            if f.attname in index:
-                picked.append(f.column)
-                positions.append(index[f.attname])
-            else:
-                value = own[f.attname] if f.attname in own else f.get_default()
-                tail_columns.append(f.column)
-                tail.append(f.get_db_prep_save(value, connection))
-        self._history = _HistoryLayout(
-            table=history_model._meta.db_table,
-            columns=picked + tail_columns,
-            pick=itemgetter(*positions),
-            tail=tuple(tail),
-        )
-
-    @staticmethod
-    def _layout(
-        model: type[models.Model], columns: Sequence[str], constants: dict[str, Any]
-    ) -> tuple[str, list[str], tuple[Any, ...], list[str]]:
-        """Table, column names, constant values and attribute names of a full row."""
-        fields = {f.attname: f for f in model._meta.concrete_fields}
-        unknown = [name for name in columns if name not in fields]
-        if unknown:
-            raise ValueError(f"{model.__name__} has no fields {unknown}")
-        attnames = list(columns)
-        tail: list[Any] = []
-        for name, f in fields.items():
-            if name in columns or (f.primary_key and name not in constants):
-                continue
-            value = constants[name] if name in constants else f.get_default()
-            if value is None and not f.null:
-                raise ValueError(f"no value for {model.__name__}.{name}: add it to the constants")
-            attnames.append(name)
-            tail.append(f.get_db_prep_save(value, connection))
-        return (
-            model._meta.db_table,
-            [fields[name].column for name in attnames],
-            tuple(tail),
-            attnames,
-        )
-
-    def write(self, rows: list[tuple[Any, ...]]) -> None:
-        """Insert ``rows`` (and their history records)."""
-        tail = self._tail
-        full = [row + tail for row in rows] if tail else rows
-        _insert(self._table, self._columns, full)
-        history = self._history
-        if history is not None:
-            pick, history_tail = history.pick, history.tail
-            _insert(history.table, history.columns, [pick(row) + history_tail for row in full])
-        self.written += len(rows)
-
-
-def _next_id(model: type[models.Model]) -> int:
-    return (model._default_manager.aggregate(top=Max("pk"))["top"] or 0) + 1
-
-
-def _reset_sequences(*model_classes: type[models.Model]) -> None:
-    """After explicit primary keys, move the database's id sequences past them (PostgreSQL)."""
-    statements = connection.ops.sequence_reset_sql(no_style(), list(model_classes))
-    if statements:
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
+# Bulk writing (fangkong.core.bulk)
 
 
 def _lock_tables() -> None:
     """On PostgreSQL keep other writers out of the tables we number ourselves."""
-    if connection.vendor != "postgresql":
-        return  # SQLite: the transaction took the write lock at BEGIN IMMEDIATE
-    tables = ", ".join(
-        connection.ops.quote_name(m._meta.db_table) for m in (OrgUnit, Household, Person)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+    lock_tables(OrgUnit, Household, Person)
 
 
 def analyze() -> None:
@@ -685,7 +547,7 @@ def seed_demo(
         _create_users(phones)
         say(_("%(count)d demo users.") % {"count": len(DEMO_USERS)})
         households, without_id = _populate(drawer, grids, persons, now, say)
-        _reset_sequences(OrgUnit, Household, Person)
+        reset_sequences(OrgUnit, Household, Person)
     summary = SeedSummary(
         units=len(units),
         grids=len(grids),
@@ -754,7 +616,7 @@ def _create_grids(
         history_reason=_("demo data"),
     )
     worker = next(u for u in DEMO_USERS if u.role == Role.GRID_WORKER)
-    pk = _next_id(OrgUnit)
+    pk = next_id(OrgUnit)
     grids: list[_Grid] = []
     rows: list[tuple[Any, ...]] = []
     for unit_index, (spec, unit, count) in enumerate(
@@ -850,8 +712,8 @@ def _populate(
     created_without_id = created + _(": no ID number")
     source = json.dumps(reason)
 
-    household_pk = _next_id(Household)
-    person_pk = _next_id(Person)
+    household_pk = next_id(Household)
+    person_pk = next_id(Person)
     unit_rows = [0] * len(UNITS)
     household_rows: list[tuple[Any, ...]] = []
     person_rows: list[tuple[Any, ...]] = []

@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -267,64 +269,156 @@ class PersonResult:
         return self.person, self.warnings
 
 
-def _normalise_person(person: Person, *, today: dt.date | None = None) -> list[str]:
-    """Validate and derive fields in place; return warnings. Raises ValidationError by field."""
+# The fields :func:`clean_person_fields` checks: a person's own data, not where they live.
+OWN_FIELDS = (
+    "name",
+    "sex",
+    "id_number",
+    "birth_date",
+    "phone",
+    "relation",
+    "category",
+    "status",
+    "occupation",
+    "note",
+)
+_CHOICES: dict[str, type[models.TextChoices]] = {
+    "sex": Person.Sex,
+    "relation": Person.Relation,
+    "category": Person.Category,
+    "status": Person.Status,
+}
+# Computed once: ``TextChoices.values`` builds a new list on every access.
+_CHOICE_VALUES: dict[str, frozenset[str]] = {
+    name: frozenset(choices.values) for name, choices in _CHOICES.items()
+}
+_TEXT_FIELDS = ("occupation", "note")
+_MAX_LENGTHS: dict[str, int] = {
+    name: limit
+    for name in ("name", *_TEXT_FIELDS)
+    if (limit := getattr(Person._meta.get_field(name), "max_length", None)) is not None
+}
+
+
+def choice_error(field_name: str) -> str:
+    """The message for a value that is not one of a coded field's choices: it lists them."""
+    labels = "、".join(str(label) for label in _CHOICES[field_name].labels)
+    return _("Choose one of: %(labels)s.") % {"labels": labels}
+
+
+def clean_person_fields(values: dict[str, Any], *, today: dt.date | None = None) -> list[str]:
+    """The rules for a person's own data, shared by every way a person is written (the forms,
+    the API, the import), without the database.
+
+    ``values`` maps names among :data:`OWN_FIELDS` to values; a name left out is not checked
+    (but ``sex`` and ``birth_date`` are set from a valid ID number). The values are normalised
+    in place: text stripped, the ID number upper-case with its birth date and sex, the phone
+    number without spaces. Returns the warnings (an unknown region code); raises a
+    ValidationError with every problem by field. Whether another person holds the same ID
+    number is for the caller to check against the register.
+    """
     errors: dict[str, list[str]] = {}
     warnings: list[str] = []
-    person.name = person.name.strip()
-    if not person.name:
-        errors.setdefault("name", []).append(_("Enter the name."))
-    person.id_number = person.id_number.strip().upper()
-    if person.id_number:
-        try:
-            rid = validate_resident_id(person.id_number, today=today)
-        except ValidationError as error:
-            errors.setdefault("id_number", []).extend(error.messages)
+    if "name" in values:
+        name = values["name"] = (values["name"] or "").strip()
+        if not name:
+            errors["name"] = [_("Enter the name.")]
         else:
-            person.id_number = rid.number
+            _check_length("name", name, errors)
+    id_number = values["id_number"] = (values.get("id_number") or "").strip().upper()
+    if id_number:
+        try:
+            rid = validate_resident_id(id_number, today=today)
+        except ValidationError as error:
+            errors["id_number"] = list(error.messages)
+        else:
+            values["id_number"] = rid.number
             warnings.extend(rid.warnings)
-            if person.birth_date and person.birth_date != rid.birth_date:
-                errors.setdefault("birth_date", []).append(
+            birth_date = values.get("birth_date")
+            if birth_date and birth_date != rid.birth_date:
+                errors["birth_date"] = [
                     _("The ID number says the birth date is %(date)s; correct one of them.")
                     % {"date": rid.birth_date.isoformat()}
-                )
-            person.birth_date = rid.birth_date
-            if person.sex not in (Person.Sex.UNKNOWN, rid.sex):
-                errors.setdefault("sex", []).append(
+                ]
+            values["birth_date"] = rid.birth_date
+            if values.get("sex") not in (None, "", Person.Sex.UNKNOWN, rid.sex):
+                errors["sex"] = [
                     _("The ID number says the sex is %(sex)s; correct one of them.")
                     % {"sex": Person.Sex(rid.sex).label}
-                )
-            person.sex = rid.sex
-            clash = Person.objects.filter(id_number=person.id_number, is_active=True).exclude(
-                pk=person.pk
-            )
-            if clash.exists():
-                errors.setdefault("id_number", []).append(
-                    _(
-                        "Another person in the register already has this ID number. Search for them instead of adding a duplicate."
-                    )
-                )
-    if person.phone.strip():
+                ]
+            values["sex"] = rid.sex
+    if "phone" in values:
+        phone = (values["phone"] or "").strip()
+        if phone:
+            try:
+                phone = validate_mobile(phone)
+            except ValidationError as error:
+                errors["phone"] = list(error.messages)
+        values["phone"] = phone
+    for field_name, allowed in _CHOICE_VALUES.items():
+        if field_name in values:
+            if field_name == "sex" and not values["sex"]:
+                values["sex"] = Person.Sex.UNKNOWN
+            if values[field_name] not in allowed and field_name not in errors:
+                errors[field_name] = [choice_error(field_name)]
+    for field_name in _TEXT_FIELDS:
+        if field_name in values:
+            text = values[field_name] = (values[field_name] or "").strip()
+            _check_length(field_name, text, errors)
+    birth_date = values.get("birth_date")
+    if birth_date and birth_date > (today or timezone.localdate()) and "birth_date" not in errors:
+        errors["birth_date"] = [_("The birth date is in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    return warnings
+
+
+def _check_length(field_name: str, text: str, errors: dict[str, list[str]]) -> None:
+    limit = _MAX_LENGTHS[field_name]
+    if len(text) > limit:
         try:
-            person.phone = validate_mobile(person.phone)
+            MaxLengthValidator(limit)(text)
         except ValidationError as error:
-            errors.setdefault("phone", []).extend(error.messages)
-    else:
-        person.phone = ""
+            errors.setdefault(field_name, []).extend(error.messages)
+
+
+def id_number_taken_message() -> str:
+    return _(
+        "Another person in the register already has this ID number. Search for them instead of adding a duplicate."
+    )
+
+
+def _normalise_person(person: Person, *, today: dt.date | None = None) -> list[str]:
+    """Validate and derive fields in place (:func:`clean_person_fields`, then the rules that
+    need the register); return warnings. Raises ValidationError by field."""
+    values = {name: getattr(person, name) for name in OWN_FIELDS}
+    errors: dict[str, list[str]] = {}
+    warnings: list[str] = []
+    try:
+        warnings = clean_person_fields(values, today=today)
+    except ValidationError as error:
+        errors = error.message_dict
+    for name in OWN_FIELDS:
+        if name not in errors:
+            setattr(person, name, values[name])
+    if (
+        person.id_number
+        and "id_number" not in errors
+        # (The empty-number exclusion lets the database use the partial unique index.)
+        and Person.objects.filter(id_number=person.id_number, is_active=True)
+        .exclude(id_number="")
+        .exclude(pk=person.pk)
+        .exists()
+    ):
+        errors.setdefault("id_number", []).append(id_number_taken_message())
     if person.household is not None:
         person.grid = person.household.grid
     elif person.grid_id is None:
         errors.setdefault("household", []).append(_("Choose a household or at least a grid."))
     elif person.grid.kind != OrgUnit.Kind.GRID:
         errors.setdefault("grid", []).append(_("Choose a grid, not a unit."))
-    if person.birth_date and person.birth_date > (today or timezone.localdate()):
-        errors.setdefault("birth_date", []).append(_("The birth date is in the future."))
     if errors:
         raise ValidationError(errors)
-    try:
-        person.full_clean(exclude=["grid", "household", "search_text"], validate_unique=False)
-    except ValidationError as error:
-        raise ValidationError(error.message_dict) from None
     return warnings
 
 
@@ -375,9 +469,7 @@ def create_person(
     add_timeline_event(
         person=person,
         kind="created",
-        summary=_("Added to the register")
-        + (f" ({source})" if source else "")
-        + (_(": no ID number") if person.lacks_id_number else ""),
+        summary=created_summary(source, lacks_id_number=person.lacks_id_number),
         actor=actor,
         data={"household": person.household_id, "grid": person.grid_id, "source": source},
     )
@@ -396,6 +488,36 @@ def _describe(field_name: str, value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _source_suffix(source: str) -> str:
+    return f" ({source})" if source else ""
+
+
+def created_summary(source: str, *, lacks_id_number: bool) -> str:
+    """The timeline summary of a person added to the register (from ``source``)."""
+    return (
+        _("Added to the register")
+        + _source_suffix(source)
+        + (_(": no ID number") if lacks_id_number else "")
+    )
+
+
+def moved_summary(old: Any, new: Any, source: str) -> str:
+    """The timeline summary of a move from household ``old`` to ``new`` (either may be None)."""
+    return _("Moved from household %(old)s to %(new)s") % {
+        "old": old or "—",
+        "new": new or "—",
+    } + _source_suffix(source)
+
+
+def changed_summary(changes: Sequence[tuple[str, Any, Any]], source: str) -> str:
+    """The timeline summary of changed fields, as (field name, before, after), numbers masked."""
+    labels = [
+        f"{_label(name)}: {_describe(name, old)} → {_describe(name, new)}"
+        for name, old, new in changes
+    ]
+    return _("Changed ") + "; ".join(labels) + _source_suffix(source)
 
 
 @transaction.atomic
@@ -437,14 +559,11 @@ def update_person(
         old_household.head = None
         _history_actor(old_household, actor)
         old_household.save(update_fields=["head", "search_text", "updated_at"])
-    suffix = f" ({source})" if source else ""
     if person.household_id != (old_household.pk if old_household else None):
         add_timeline_event(
             person=person,
             kind="moved",
-            summary=_("Moved from household %(old)s to %(new)s")
-            % {"old": old_household or "—", "new": person.household or "—"}
-            + suffix,
+            summary=moved_summary(old_household, person.household, source),
             actor=actor,
             data={
                 "from_household": old_household.pk if old_household else None,
@@ -457,15 +576,12 @@ def update_person(
         name for name in changed if name not in ("household", "grid") or person.household_id is None
     ]
     if details:
-        labels = [
-            f"{_label(name)}: {_describe(name, before[name])} → "
-            f"{_describe(name, getattr(person, name))}"
-            for name in details
-        ]
         add_timeline_event(
             person=person,
             kind="changed",
-            summary=_("Changed ") + "; ".join(labels) + suffix,
+            summary=changed_summary(
+                [(name, before[name], getattr(person, name)) for name in details], source
+            ),
             actor=actor,
             data={"fields": details, "source": source},
         )

@@ -2,13 +2,21 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import views, views_export, views_import
 
 app_name = "org"
 
 urlpatterns = [
     # Excel: export and template routes (views_export.py)
+    path("persons/export/", views_export.person_export, name="person_export"),
+    path(
+        "persons/export/full/",
+        views_export.person_export_unmasked,
+        name="person_export_unmasked",
+    ),
+    path("persons/template/", views_export.roster_template, name="roster_template"),
     # Excel: import routes (views_import.py)
+    path("persons/import/", views_import.person_import, name="person_import"),
     path("units/", views.unit_tree, name="unit_tree"),
     path("units/new/", views.unit_create, name="unit_create"),
     path("units/<int:orgunit_id>/", views.unit_detail, name="unit_detail"),

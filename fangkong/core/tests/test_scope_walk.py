@@ -15,6 +15,8 @@ declared policy); whether the app keeps to it is what these tests check.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -28,12 +30,15 @@ from django.contrib.sessions.models import Session
 from django.db import models, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import translation
+from python_calamine import CalamineWorkbook
 
 from fangkong.api import api
 from fangkong.core import scoping
 from fangkong.core.permissions import MATRIX, Perm, Role
+from fangkong.core.tabular.writing import LEDGER_LANGUAGE, XLSX_CONTENT_TYPE
 from fangkong.core.testing import World, build_world
-from fangkong.org import services
+from fangkong.org import ledger, services
 from fangkong.org.models import OrgUnit, Person, User
 
 if TYPE_CHECKING:
@@ -385,8 +390,34 @@ def _leaks(text: str, unit: OrgUnit) -> list[str]:
     return sorted(s for s in _identifying(unit) | _links(unit) if s in text)
 
 
+# Fixed text of the import templates, the same for everyone, which the test world happens to
+# reuse (张建国 of 一站1排3号 in LZ-01-01): their example rows and their instructions sheets.
+TEMPLATE_EXAMPLES = [[c.example for c in ledger.ROSTER_COLUMNS]]
+INSTRUCTION_SHEETS = [ledger.INSTRUCTIONS_SHEET]
+
+
 def _text(response: Response) -> str:
+    """The page; for an Excel file, the text of its cells (see ``_xlsx_text``)."""
+    if response.get("Content-Type") == XLSX_CONTENT_TYPE:
+        return _xlsx_text(response)
     return response.content.decode()
+
+
+def _xlsx_text(response: Any) -> str:
+    """Every cell of every sheet, one line per row, but the fixed text of templates."""
+    data = b"".join(response.streaming_content) if response.streaming else response.content
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    with translation.override(LEDGER_LANGUAGE):
+        skipped = {str(name) for name in INSTRUCTION_SHEETS}
+    lines = []
+    for name in book.sheet_names:
+        if name in skipped:
+            continue
+        for row in book.get_sheet_by_name(name).to_python():
+            cells = [v.isoformat() if isinstance(v, dt.date) else str(v) for v in row]
+            if cells not in TEMPLATE_EXAMPLES:
+                lines.append("\t".join(cells))
+    return "\n".join(lines)
 
 
 def _client(user: User | None) -> Client:

@@ -1,0 +1,27 @@
+"""Writes to the shared records of :mod:`fangkong.core.models`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fangkong.core.models import SensitiveAccess
+
+
+def record_export(
+    *,
+    user: Any | None,
+    object_type: str,
+    filters: dict[str, Any],
+    rows: int,
+    via: str = "web",
+) -> SensitiveAccess:
+    """Record an export of unmasked personal data in the audit trail (PIPL): who (``None``
+    for the operator at the command line), when, what (``object_type``, e.g.
+    ``"person_ledger"``), with which filters (JSON-ready values), how many rows, and
+    ``via`` (``"web"`` or ``"cli"``). Every export of full ID or phone numbers calls this."""
+    return SensitiveAccess.objects.create(
+        user=user if user is not None and user.is_authenticated else None,
+        action=SensitiveAccess.Action.EXPORT,
+        object_type=object_type,
+        detail={"via": via, "filters": filters, "rows": rows},
+    )
