@@ -156,6 +156,9 @@ else:
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # Writers queue for the lock at BEGIN instead of failing mid-transaction.
+                # Page cache and memory map are capped at 64 MB each, so a process's memory
+                # stays bounded however large the database grows (a 256 MB map made a
+                # 200,000-row export peak at 165 MB against 116 MB at 100,000).
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
                 "init_command": (
@@ -164,7 +167,7 @@ else:
                     "PRAGMA foreign_keys=ON;"
                     "PRAGMA cache_size=-64000;"
                     "PRAGMA temp_store=MEMORY;"
-                    "PRAGMA mmap_size=268435456;"
+                    "PRAGMA mmap_size=67108864;"
                 ),
             },
         }

@@ -108,6 +108,22 @@ def scope_for(user: Any, perm: Perm) -> Scope:
     return cache[perm]
 
 
+class Operator:
+    """The operator at the command line (``manage.py`` commands): every permission over the
+    whole organisation. Pass it where a user is expected; a command narrows what it touches
+    with its own ``--scope`` filter."""
+
+    is_authenticated = True
+    is_active = True
+    pk = None
+
+    def __init__(self) -> None:
+        self._fk_scope_cache = {perm: Scope(everything=True) for perm in Perm}
+
+    def __str__(self) -> str:
+        return "operator"
+
+
 def clear_scope_cache(user: Any) -> None:
     if hasattr(user, "_fk_scope_cache"):
         del user._fk_scope_cache

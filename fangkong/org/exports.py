@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.permissions import Perm
-from fangkong.core.scoping import Scope, has_perm, restrict
+from fangkong.core.scoping import Operator, has_perm, restrict
 from fangkong.core.services import record_export
 from fangkong.core.tabular.columns import Column
 from fangkong.core.tabular.writing import (
@@ -102,25 +102,13 @@ def ledger_rows(persons: Iterable[Person], *, unmasked: bool = False) -> Iterato
         yield [read(person) for read in readers]
 
 
-class _Operator:
-    """The operator at the command line: acts over the whole organisation. Holds every
-    permission everywhere through the per-user cache :func:`fangkong.core.scoping.scope_for`
-    reads first (an actor that is not a user has no role assignments to read)."""
-
-    is_authenticated = True
-    is_active = True
-
-    def __init__(self) -> None:
-        self._fk_scope_cache = {perm: Scope(everything=True) for perm in Perm}
-
-
 def ledger_queryset(
     user: User | None, filters: PersonFilters, *, unmasked: bool = False
 ) -> QuerySet[Person]:
     """The persons of the ledger: those of the person list (``user``'s scope and
     ``filters``; the whole organisation for the operator, ``user=None``), and with
     ``unmasked`` only those where ``user`` may see full numbers."""
-    persons = persons_for(user if user is not None else _Operator(), filters)
+    persons = persons_for(user if user is not None else Operator(), filters)
     if unmasked and user is not None:
         persons = restrict(persons, user, Perm.PII_REVEAL)
     return persons

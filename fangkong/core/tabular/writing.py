@@ -304,7 +304,7 @@ def _build_template(
             str(column.header),
             str(column.meaning),
             str(column.format),
-            str(_("Required") if column.required else _("Optional")),
+            str(_("Yes") if column.required else _("No")),  # under the header "Required"
             _allowed_values(column, by_key),
         )
         for col, text in enumerate(cells):

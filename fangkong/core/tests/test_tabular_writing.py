@@ -271,7 +271,7 @@ def test_every_column_but_dates_is_formatted_as_text_so_excel_keeps_18_digits() 
 def test_the_instructions_describe_each_column_then_give_the_notes() -> None:
     with translation.override("zh-hans"):
         headers = [str(h) for h in writing.INSTRUCTION_HEADERS]
-        required, optional = str(gettext_lazy("Required")), str(gettext_lazy("Optional"))
+        required, optional = str(gettext_lazy("Yes")), str(gettext_lazy("No"))
         from_grids = str(gettext_lazy("A code from the %(sheet)s sheet") % {"sheet": "网格"})
 
     rows = _rows(_template(), "填写说明")

@@ -102,12 +102,13 @@ class Command(BaseCommand):
                     stdout=out,
                     stderr=err,
                 )
-                # wait4 reaps the child and reports its own peak memory (KiB on Linux).
+                # wait4 reaps the child and reports the peak memory of the largest process of
+                # the scenario, its own children included (KiB on Linux).
                 _pid, status, usage = os.wait4(child.pid, 0)
             if os.waitstatus_to_exitcode(status):
                 raise CommandError(f"{name} failed:\n{err_path.read_text()}")
             figures: dict[str, Any] = json.loads(out_path.read_text().strip().splitlines()[-1])
-            figures["peak_memory_mb"] = round(usage.ru_maxrss / 1024, 1)
+            figures["largest_process_mb"] = round(usage.ru_maxrss / 1024, 1)
             return figures
 
     def _write_docs(self, folder: Path, results: list[dict[str, Any]]) -> None:
@@ -122,19 +123,16 @@ class Command(BaseCommand):
             json.dumps({"machine": machine, "results": results}, indent=2, default=str) + "\n",
             encoding="utf-8",
         )
-        keys: list[str] = []
-        for result in results:
-            keys += [k for k in result if k not in keys]
         lines = [
             "# Benchmarks",
             "",
             f"Measured by `make bench` on {machine['date']} (Python {machine['python']}, "
-            f"{machine['machine']}, {machine['cpus']} CPUs). Figures: `docs/benchmarks.json`.",
-            "",
-            "| " + " | ".join(keys) + " |",
-            "|" + "---|" * len(keys),
+            f"{machine['machine']}, {machine['cpus']} CPUs); the same figures are in "
+            "`docs/benchmarks.json`. Times in seconds, memory in MB; a *floor* is the same work "
+            "done by the libraries alone, and `x_vs_floor` the ratio to it.",
         ]
         for result in results:
-            lines.append("| " + " | ".join(str(result.get(k, "")) for k in keys) + " |")
+            lines += ["", f"## {result['scenario']}", "", "| figure | value |", "|---|---|"]
+            lines += [f"| {key} | {value} |" for key, value in result.items() if key != "scenario"]
         (folder / "benchmarks.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         self.stdout.write(f"wrote {folder / 'benchmarks.md'} and {folder / 'benchmarks.json'}")
