@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "ninja",
     "fangkong.core",
     "fangkong.org",
+    "fangkong.screening",
 ]
 
 MIDDLEWARE = [

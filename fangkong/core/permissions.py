@@ -31,6 +31,7 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"  # see the audit trail of a record
     ORG_MANAGE = "org.manage"  # add and change org units
     USERS_MANAGE = "users.manage"  # add users and assignments
+    RISK_AREAS_MANAGE = "risk_areas.manage"  # set and end the risk levels of regions
 
 
 MATRIX: dict[Role, frozenset[Perm]] = {
@@ -44,6 +45,7 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.AUDIT_VIEW,
             Perm.ORG_MANAGE,
             Perm.USERS_MANAGE,
+            Perm.RISK_AREAS_MANAGE,
         }
     ),
     Role.UNIT_HEAD: frozenset(

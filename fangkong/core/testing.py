@@ -46,7 +46,18 @@ class World:
         return self.users[name]
 
 
+def _ensure_reference_data() -> None:
+    """Data the migrations load (regions): a test that flushes the database (the browser
+    tests) removes it for the tests that come after."""
+    from fangkong.screening.models import Region
+    from fangkong.screening.regions import load_regions
+
+    if not Region.objects.filter(pk="620723").exists():
+        load_regions(Region)
+
+
 def build_world() -> World:
+    _ensure_reference_data()
     unit = services.create_org_unit
     branch = unit(actor=None, code="LZ", name="临泽分公司", kind=OrgUnit.Kind.BRANCH)
     unit1 = unit(actor=None, code="LZ-01", name="第一作业站", kind=OrgUnit.Kind.UNIT, parent=branch)

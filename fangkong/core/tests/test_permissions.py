@@ -23,9 +23,9 @@ from fangkong.org.models import Household, OrgUnit, Person, TimelineEvent, User
 
 # ---------------------------------------------------------------------------------------------
 # The matrix, written out. From DOMAIN.md: the leader reads everything (masked) and the audit
-# trail; the office manages the register, org units and users; a unit head works on their unit
-# and sees its audit trail; a grid worker works on their grids; a checkpoint operator only reads
-# (masked); the auditor reads, including the audit trail, without personal numbers.
+# trail; the office manages the register, org units, users and risk areas; a unit head works on
+# their unit and sees its audit trail; a grid worker works on their grids; a checkpoint operator
+# only reads (masked); the auditor reads, including the audit trail, without personal numbers.
 
 PERMS = (
     Perm.REGISTER_VIEW,
@@ -34,17 +34,18 @@ PERMS = (
     Perm.AUDIT_VIEW,
     Perm.ORG_MANAGE,
     Perm.USERS_MANAGE,
+    Perm.RISK_AREAS_MANAGE,
 )
 Y, N = True, False
-EXPECTED: dict[Role, tuple[bool, bool, bool, bool, bool, bool]] = {
-    #                  view edit reveal audit org  users
-    Role.ADMIN: (Y, Y, Y, Y, Y, Y),
-    Role.LEADER: (Y, N, N, Y, N, N),
-    Role.OFFICE: (Y, Y, Y, Y, Y, Y),
-    Role.UNIT_HEAD: (Y, Y, Y, Y, N, N),
-    Role.GRID_WORKER: (Y, Y, Y, N, N, N),
-    Role.CHECKPOINT: (Y, N, N, N, N, N),
-    Role.AUDITOR: (Y, N, N, Y, N, N),
+EXPECTED: dict[Role, tuple[bool, bool, bool, bool, bool, bool, bool]] = {
+    #                  view edit reveal audit org  users risk areas
+    Role.ADMIN: (Y, Y, Y, Y, Y, Y, Y),
+    Role.LEADER: (Y, N, N, Y, N, N, N),
+    Role.OFFICE: (Y, Y, Y, Y, Y, Y, Y),
+    Role.UNIT_HEAD: (Y, Y, Y, Y, N, N, N),
+    Role.GRID_WORKER: (Y, Y, Y, N, N, N, N),
+    Role.CHECKPOINT: (Y, N, N, N, N, N, N),
+    Role.AUDITOR: (Y, N, N, Y, N, N, N),
 }
 TABLE = [
     pytest.param(role, perm, allowed, id=f"{role.value}-{perm.value}")

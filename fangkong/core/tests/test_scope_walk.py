@@ -69,6 +69,7 @@ SKIPPED_API_ROUTES: dict[str, str] = {
 # Sample values of URL arguments that are not ``<model>_id``.
 SAMPLE_VALUES: dict[str, str] = {
     "field_name": "phone",  # org:person_reveal: a field whose full value may be shown
+    "region_code": "620723",  # screening:risk_area_end: a region (national data, not scoped)
 }
 
 # Query parameters naming an object, by URL name: such a page is walked with the parameter
