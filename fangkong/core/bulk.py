@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -295,3 +296,29 @@ class BulkTable:
                     history.table, history.columns, [pick(row) + history_tail for row in full]
                 )
         self.written += len(rows)
+
+
+@contextmanager
+def streaming_reads(cache_kib: int = 8192) -> Iterator[None]:
+    """For one long pass over many rows (an export): on SQLite, a small page cache and no
+    memory map while it runs, so the process's memory does not grow with the table (the
+    connection's own settings, sized for random access by many requests, come back after).
+    Elsewhere it does nothing."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (cache_size,) = cursor.fetchone()
+        cursor.execute("PRAGMA mmap_size")
+        mapped = cursor.fetchone()  # no row for an in-memory database
+        cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
+        if mapped is not None:
+            cursor.execute("PRAGMA mmap_size=0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
+            if mapped is not None:
+                cursor.execute(f"PRAGMA mmap_size={int(mapped[0])}")

@@ -20,6 +20,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from fangkong.core.bulk import streaming_reads
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import Operator, has_perm, restrict
@@ -171,13 +172,14 @@ def export_person_ledger(
     if unmasked and user is not None and not has_perm(user, Perm.PII_REVEAL):
         raise PermissionDenied
     persons = _read_persons(ledger_queryset(user, filters, unmasked=unmasked))
-    rows = write_ledger(
-        target,
-        ledger.ROSTER_SHEET,
-        LEDGER_COLUMNS,
-        ledger_rows(persons, unmasked=unmasked),
-        date_keys=DATE_KEYS,
-    )
+    with streaming_reads():
+        rows = write_ledger(
+            target,
+            ledger.ROSTER_SHEET,
+            LEDGER_COLUMNS,
+            ledger_rows(persons, unmasked=unmasked),
+            date_keys=DATE_KEYS,
+        )
     if unmasked:
         record_export(
             user=user,
