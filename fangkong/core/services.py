@@ -7,6 +7,19 @@ from typing import Any
 from fangkong.core.models import SensitiveAccess
 
 
+def record_reveal(
+    *, user: Any, object_type: str, object_id: int, detail: dict[str, Any]
+) -> SensitiveAccess:
+    """Record that ``user`` was shown the full ID or phone number of one record (PIPL)."""
+    return SensitiveAccess.objects.create(
+        user=user,
+        action=SensitiveAccess.Action.REVEAL,
+        object_type=object_type,
+        object_id=object_id,
+        detail=detail,
+    )
+
+
 def record_export(
     *,
     user: Any | None,

@@ -49,8 +49,8 @@ class World:
 def _ensure_reference_data() -> None:
     """Data the migrations load (regions): a test that flushes the database (the browser
     tests) removes it for the tests that come after."""
+    from fangkong.core.regions import load_regions
     from fangkong.screening.models import Region
-    from fangkong.screening.regions import load_regions
 
     if not Region.objects.filter(pk="620723").exists():
         load_regions(Region)

@@ -40,21 +40,10 @@ def id_check_character(first17: str) -> str:
 
 @cache
 def _known_region_prefixes() -> frozenset[str]:
-    """Region codes (GB/T 2260, historic ones included) as listed by python-stdnum, if present."""
-    try:
-        from importlib.resources import files
+    """Region codes (GB/T 2260, historic ones included) as listed by python-stdnum."""
+    from fangkong.core.regions import read_regions
 
-        text = files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        return frozenset()
-    codes: set[str] = set()
-    province = ""
-    for line in text.splitlines():
-        if line[:2].isdigit():  # "62 province=..."
-            province = line[:2]
-        elif line.startswith("  ") and line[2:6].isdigit():  # "  0723 county=..."
-            codes.add(province + line[2:6])
-    return frozenset(codes)
+    return frozenset(region.code for region in read_regions())
 
 
 def validate_resident_id(value: str, *, today: dt.date | None = None) -> ResidentId:

@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core.masking import mask_id_number, mask_phone
-from fangkong.core.models import SensitiveAccess
 from fangkong.core.permissions import Perm, Role
 from fangkong.core.scoping import check_perm_on, clear_scope_cache, scope_for
+from fangkong.core.services import record_reveal
 from fangkong.core.validators import validate_mobile, validate_resident_id
 
 from .models import ApiToken, Household, OrgUnit, Person, RoleAssignment, TimelineEvent, User
@@ -594,12 +594,8 @@ def reveal_person_field(*, actor: User, person: Person, field_name: str) -> str:
     if field_name not in MASKED_FIELDS:
         raise ValidationError({"field": _("Only the ID number and the phone can be revealed.")})
     check_perm_on(actor, Perm.PII_REVEAL, person)
-    SensitiveAccess.objects.create(
-        user=actor,
-        action=SensitiveAccess.Action.REVEAL,
-        object_type="person",
-        object_id=person.pk,
-        detail={"field": field_name},
+    record_reveal(
+        user=actor, object_type="person", object_id=person.pk, detail={"field": field_name}
     )
     return str(getattr(person, field_name))
 
@@ -613,9 +609,8 @@ def open_person_for_editing(*, actor: User, person: Person) -> None:
     if not shown:
         return
     check_perm_on(actor, Perm.PII_REVEAL, person)
-    SensitiveAccess.objects.create(
+    record_reveal(
         user=actor,
-        action=SensitiveAccess.Action.REVEAL,
         object_type="person",
         object_id=person.pk,
         detail={"field": ",".join(shown), "via": "edit"},

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
+from fangkong.core.regions import ancestor_codes
+
 from .models import SEVERITY, Region, RiskAreaPeriod, RiskLevel
-from .regions import ancestor_codes
 
 
 def _in_force(day: dt.date) -> Q:

@@ -1,4 +1,4 @@
-"""Load the GB/T 2260 regions shipped with python-stdnum (see fangkong/screening/regions.py)."""
+"""Load the GB/T 2260 regions shipped with python-stdnum (see fangkong/core/regions.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import migrations
 
-from fangkong.screening.regions import load_regions
+from fangkong.core.regions import load_regions
 
 
 def load(apps: Any, schema_editor: Any) -> None:

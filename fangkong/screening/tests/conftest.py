@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import pytest
 from django.utils import translation
 
+from fangkong.core.regions import load_regions
 from fangkong.screening.models import Region
-from fangkong.screening.regions import load_regions
 
 
 @pytest.fixture

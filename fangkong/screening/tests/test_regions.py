@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fangkong.core.regions import ancestor_codes, parse_loc_dat, read_regions
 from fangkong.screening.models import Region
-from fangkong.screening.regions import ancestor_codes, parse_loc_dat, read_regions
 
 
 def test_a_county_is_under_its_prefecture_under_its_province(regions: None) -> None:

@@ -1,4 +1,5 @@
-"""GB/T 2260 region codes, read from the data python-stdnum installs (``stdnum/cn/loc.dat``).
+"""GB/T 2260 region codes, read from the data python-stdnum installs (``stdnum/cn/loc.dat``);
+used by the ID-number check (core) and the risk areas (screening).
 
 The file lists each province (``11 province="北京市"``) followed by its indented 4-digit codes
 (``  0100 county="[1983-]市辖区"``): ``xx00`` is a prefecture, anything else a county, and
