@@ -63,8 +63,10 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 def _add_routers() -> None:
     from fangkong.org.api import router as org_router
+    from fangkong.screening.api import router as screening_router
 
     api.add_router("/", org_router)
+    api.add_router("/", screening_router)
 
 
 _add_routers()

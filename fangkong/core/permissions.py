@@ -32,11 +32,14 @@ class Perm(StrEnum):
     ORG_MANAGE = "org.manage"  # add and change org units
     USERS_MANAGE = "users.manage"  # add users and assignments
     RISK_AREAS_MANAGE = "risk_areas.manage"  # set and end the risk levels of regions
+    SCREENING_VIEW = "screening.view"  # see campaigns, coverage and the screening ledger
+    SCREENING_RECORD = "screening.record"  # screen households and persons, register arrivals
+    SCREENING_MANAGE = "screening.manage"  # run campaigns, assign grids, set the rules
 
 
 MATRIX: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
-    Role.LEADER: frozenset({Perm.REGISTER_VIEW, Perm.AUDIT_VIEW}),
+    Role.LEADER: frozenset({Perm.REGISTER_VIEW, Perm.AUDIT_VIEW, Perm.SCREENING_VIEW}),
     Role.OFFICE: frozenset(
         {
             Perm.REGISTER_VIEW,
@@ -46,14 +49,32 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.ORG_MANAGE,
             Perm.USERS_MANAGE,
             Perm.RISK_AREAS_MANAGE,
+            Perm.SCREENING_VIEW,
+            Perm.SCREENING_RECORD,
+            Perm.SCREENING_MANAGE,
         }
     ),
     Role.UNIT_HEAD: frozenset(
-        {Perm.REGISTER_VIEW, Perm.REGISTER_EDIT, Perm.PII_REVEAL, Perm.AUDIT_VIEW}
+        {
+            Perm.REGISTER_VIEW,
+            Perm.REGISTER_EDIT,
+            Perm.PII_REVEAL,
+            Perm.AUDIT_VIEW,
+            Perm.SCREENING_VIEW,
+            Perm.SCREENING_RECORD,
+        }
     ),
-    Role.GRID_WORKER: frozenset({Perm.REGISTER_VIEW, Perm.REGISTER_EDIT, Perm.PII_REVEAL}),
+    Role.GRID_WORKER: frozenset(
+        {
+            Perm.REGISTER_VIEW,
+            Perm.REGISTER_EDIT,
+            Perm.PII_REVEAL,
+            Perm.SCREENING_VIEW,
+            Perm.SCREENING_RECORD,
+        }
+    ),
     Role.CHECKPOINT: frozenset({Perm.REGISTER_VIEW}),
-    Role.AUDITOR: frozenset({Perm.REGISTER_VIEW, Perm.AUDIT_VIEW}),
+    Role.AUDITOR: frozenset({Perm.REGISTER_VIEW, Perm.AUDIT_VIEW, Perm.SCREENING_VIEW}),
 }
 
 

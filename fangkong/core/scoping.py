@@ -45,6 +45,21 @@ class Scope:
             return False
         return any(unit.path.startswith(p) for p in self.paths)
 
+    def overlaps(self, unit: OrgUnit | None) -> bool:
+        """Whether ``unit``'s subtree and the scope share a unit: the unit is inside the scope
+        or above a part of it (a branch-wide campaign concerns the grid worker of one grid)."""
+        if unit is None:
+            return False
+        return self.covers(unit) or any(p.startswith(unit.path) for p in self.paths)
+
+    def ancestor_paths(self) -> set[str]:
+        """The paths of the units strictly above the scope's subtrees."""
+        found: set[str] = set()
+        for path in self.paths:
+            parts = path.strip("/").split("/")
+            found.update("/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts)))
+        return found
+
     def unit_q(self, prefix: str = "") -> Q:
         """A Q over OrgUnit (``prefix`` leads from another model to it) limited to the scope."""
         if self.everything:
@@ -60,14 +75,21 @@ class ScopedModel:
     model: type[models.Model]
     unit_field: str  # "" when the model is OrgUnit itself
     view_perm: Perm
+    # Seen when its unit's subtree overlaps the user's scope (inside it or above it), not only
+    # when inside: a campaign over the whole branch is seen by the grid worker of one grid.
+    overlap: bool = False
 
 
 _REGISTRY: dict[type[models.Model], ScopedModel] = {}
 
 
-def register(model: type[models.Model], *, unit_field: str, view_perm: Perm) -> None:
+def register(
+    model: type[models.Model], *, unit_field: str, view_perm: Perm, overlap: bool = False
+) -> None:
     """Declare how ``model`` is scoped. Called from each app's ``AppConfig.ready``."""
-    _REGISTRY[model] = ScopedModel(model=model, unit_field=unit_field, view_perm=view_perm)
+    _REGISTRY[model] = ScopedModel(
+        model=model, unit_field=unit_field, view_perm=view_perm, overlap=overlap
+    )
 
 
 def registry() -> dict[type[models.Model], ScopedModel]:
@@ -166,7 +188,10 @@ def restrict(queryset: QuerySet[M], user: Any, perm: Perm | None = None) -> Quer
     if not entry.unit_field:
         return queryset.filter(scope.unit_q())
     OrgUnit = apps.get_model("org", "OrgUnit")
-    units = OrgUnit.objects.filter(scope.unit_q()).values("pk")
+    condition = scope.unit_q()
+    if entry.overlap:
+        condition |= Q(path__in=scope.ancestor_paths())
+    units = OrgUnit.objects.filter(condition).values("pk")
     return queryset.filter(**{f"{entry.unit_field}__in": units})
 
 
@@ -178,6 +203,14 @@ def units_in_scope(user: Any, perm: Perm) -> QuerySet[Any]:
 def may(user: Any, perm: Perm, obj: models.Model) -> bool:
     """Whether ``user`` holds ``perm`` over ``obj``'s org unit (for showing buttons)."""
     return scope_for(user, perm).covers(unit_of(obj))
+
+
+def may_see(user: Any, obj: models.Model) -> bool:
+    """Whether ``user`` may see ``obj`` (its registered view permission and overlap rule)."""
+    entry = _entry(type(obj))
+    scope = scope_for(user, entry.view_perm)
+    unit = unit_of(obj)
+    return scope.overlaps(unit) if entry.overlap else scope.covers(unit)
 
 
 def check_perm_on(user: Any, perm: Perm, obj: models.Model) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from fangkong.core.permissions import Role
 from fangkong.core.validators import id_check_character
@@ -41,6 +42,10 @@ class World:
     person12: Person
     person21: Person
     users: dict[str, User] = field(default_factory=dict)
+    # Screening: one open campaign per unit, with one person screened in each (see
+    # add_screening_world), set by build_world.
+    campaign1: Any = None  # over LZ-01
+    campaign2: Any = None  # over LZ-02
 
     def user(self, name: str) -> User:
         return self.users[name]
@@ -118,6 +123,29 @@ def build_world() -> World:
         world.users[username] = services.create_user(
             username=username, password=PASSWORD, role=role, org_unit=where
         )
+    add_screening_world(world)
     for p in (p11, p11b, p12, p21, h11, h12, h21):
         p.refresh_from_db()
     return world
+
+
+def add_screening_world(world: World) -> None:
+    """Campaign "一站摸排" over LZ-01 (from 2020-02-01) with 张建国 (person11) screened present
+    and without risk on 2020-02-02, and a contact link from 张小明 (person11b) to him;
+    campaign "二站摸排" over LZ-02 with 王立新 (person21) screened the same way. The other
+    persons of the world are not screened."""
+    from fangkong.screening import services as screening
+    from fangkong.screening.models import ContactLink
+
+    at = dt.datetime(2020, 2, 2, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    world.campaign1 = screening.create_campaign(
+        actor=None, name="一站摸排", unit=world.unit1, start=dt.date(2020, 2, 1)
+    )
+    world.campaign2 = screening.create_campaign(
+        actor=None, name="二站摸排", unit=world.unit2, start=dt.date(2020, 2, 1)
+    )
+    screening.screen_person(actor=None, campaign=world.campaign1, person=world.person11, at=at)
+    screening.screen_person(actor=None, campaign=world.campaign2, person=world.person21, at=at)
+    ContactLink.objects.create(
+        person=world.person11b, source=world.person11, kind="risk_arrival", last_contact=at.date()
+    )

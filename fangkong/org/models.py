@@ -126,7 +126,11 @@ class Household(models.Model):
     class Meta:
         verbose_name = _("household")
         verbose_name_plural = _("households")
-        indexes: ClassVar = [models.Index(fields=["grid", "address"])]
+        indexes: ClassVar = [
+            models.Index(fields=["grid", "address"]),
+            # Counting a grid's households (coverage) from the index alone.
+            models.Index(fields=["grid", "is_active"]),
+        ]
 
     def __str__(self) -> str:
         return self.address
@@ -234,6 +238,8 @@ class Person(models.Model):
             models.Index(fields=["name"]),
             models.Index(fields=["phone"]),
             models.Index(fields=["status", "grid"]),
+            # Counting a grid's persons by status (coverage) from the index alone.
+            models.Index(fields=["grid", "is_active", "status"]),
         ]
 
     def __str__(self) -> str:

@@ -487,7 +487,8 @@ def _describe(field_name: str, value: Any) -> str:
         return "—"
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    choices = dict(getattr(Person._meta.get_field(field_name), "flatchoices", None) or ())
+    return str(choices.get(value, value))
 
 
 def _source_suffix(source: str) -> str:

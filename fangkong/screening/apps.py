@@ -10,3 +10,14 @@ class ScreeningConfig(AppConfig):
     name = "fangkong.screening"
     label = "screening"
     verbose_name = _("Screening")
+
+    def ready(self) -> None:
+        from fangkong.core import scoping
+        from fangkong.core.permissions import Perm
+
+        from .models import Campaign, ContactLink, HouseholdVisit, Screening
+
+        scoping.register(Campaign, unit_field="unit", view_perm=Perm.SCREENING_VIEW, overlap=True)
+        scoping.register(Screening, unit_field="grid", view_perm=Perm.SCREENING_VIEW)
+        scoping.register(HouseholdVisit, unit_field="grid", view_perm=Perm.SCREENING_VIEW)
+        scoping.register(ContactLink, unit_field="person__grid", view_perm=Perm.SCREENING_VIEW)

@@ -1,15 +1,48 @@
-"""Reads of the risk areas. Risk areas are national data, the same for every user."""
+"""Shared reads of the screening workflow. Risk areas and regions are national data, the same
+for every user; everything else goes through the user's scope."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
 
+from fangkong.core.permissions import Perm
 from fangkong.core.regions import ancestor_codes
+from fangkong.core.scoping import restrict, scope_for
+from fangkong.core.search import substring_filter
+from fangkong.org.models import Household, OrgUnit, Person
 
-from .models import SEVERITY, Region, RiskAreaPeriod, RiskLevel
+from .models import (
+    SEVERITY,
+    Campaign,
+    CampaignAssignment,
+    CampaignHousehold,
+    CampaignTally,
+    ContactLink,
+    Region,
+    RiskAreaPeriod,
+    RiskLevel,
+    Screening,
+    ScreeningRules,
+)
 
 
 def _in_force(day: dt.date) -> Q:
@@ -72,3 +105,601 @@ def regions_matching(query: str) -> QuerySet[Region]:
 
 def open_period(region: Region) -> RiskAreaPeriod | None:
     return RiskAreaPeriod.objects.filter(region=region, end__isnull=True).first()
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules
+
+
+def current_rules() -> ScreeningRules:
+    """The rules in force (the defaults until the office changes them)."""
+    rules = ScreeningRules.objects.filter(pk=ScreeningRules.SINGLETON_PK).first()
+    return rules if rules is not None else ScreeningRules(pk=ScreeningRules.SINGLETON_PK)
+
+
+# ---------------------------------------------------------------------------------------------
+# Campaigns and coverage
+
+
+def campaigns_for(user: Any, *, status: str = "") -> QuerySet[Campaign]:
+    """The campaigns whose scope overlaps the user's (a branch-wide campaign is seen by the
+    grid worker of one grid), newest first."""
+    qs = restrict(Campaign.objects.all(), user)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("unit").order_by("-start", "-pk")
+
+
+def grids_of(campaign: Campaign, user: Any, *, under: OrgUnit | None = None) -> QuerySet[OrgUnit]:
+    """The active grids of ``campaign`` the user may see (below ``under`` when given)."""
+    qs = restrict(
+        OrgUnit.objects.filter(
+            kind=OrgUnit.Kind.GRID, is_active=True, path__startswith=campaign.unit.path
+        ),
+        user,
+        Perm.SCREENING_VIEW,
+    )
+    if under is not None:
+        qs = qs.filter(path__startswith=under.path)
+    return qs
+
+
+@dataclass
+class Coverage:
+    """What is done and what is left in a part of a campaign."""
+
+    unit: OrgUnit | None = None
+    households_total: int = 0
+    households_visited: int = 0
+    households_nobody_home: int = 0
+    persons_total: int = 0
+    persons_screened: int = 0
+    persons_moved_out: int = 0
+    key_persons: int = 0
+    urgent_persons: int = 0
+    workers: list[Any] = field(default_factory=list)
+
+    @property
+    def households_left(self) -> int:
+        return max(self.households_total - self.households_visited, 0)
+
+    @property
+    def persons_never_seen(self) -> int:
+        return max(self.persons_total - self.persons_screened, 0)
+
+    @property
+    def households_percent(self) -> int:
+        return _percent(self.households_visited, self.households_total)
+
+    @property
+    def persons_percent(self) -> int:
+        return _percent(self.persons_screened, self.persons_total)
+
+    @property
+    def complete(self) -> bool:
+        return self.households_left == 0 and self.persons_never_seen == 0
+
+    def add(self, other: Coverage) -> None:
+        for name in COUNT_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+COUNT_FIELDS = (
+    "households_total",
+    "households_visited",
+    "households_nobody_home",
+    "persons_total",
+    "persons_screened",
+    "persons_moved_out",
+    "key_persons",
+    "urgent_persons",
+)
+TALLY_FIELDS = COUNT_FIELDS[1:3] + COUNT_FIELDS[4:]
+
+
+def _percent(done: int, total: int) -> int:
+    """Whole percent, rounded down: 100 only when everything is done."""
+    return 100 if total == 0 else done * 100 // total
+
+
+def grid_coverage(campaign: Campaign, grids: QuerySet[OrgUnit]) -> dict[int, Coverage]:
+    """Coverage per grid (by grid id) of ``grids``, in four queries whatever their number.
+
+    Totals are live from the register: active households; active persons who have not moved
+    out, plus those found moved out in this campaign (they were screened, and counted).
+    What was done comes from the campaign's running counts."""
+    grid_ids = grids.values("pk")
+    result: dict[int, Coverage] = {}
+
+    def of(grid_id: int) -> Coverage:
+        return result.setdefault(grid_id, Coverage())
+
+    for grid_id, n in (
+        Household.objects.filter(is_active=True, grid__in=grid_ids)
+        .values_list("grid")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        of(grid_id).households_total = n
+    for grid_id, n in (
+        Person.objects.filter(is_active=True, grid__in=grid_ids)
+        .exclude(status=Person.Status.MOVED_OUT)
+        .values_list("grid")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        of(grid_id).persons_total = n
+    for row in CampaignTally.objects.filter(campaign=campaign, grid__in=grid_ids).values(
+        "grid", *TALLY_FIELDS
+    ):
+        cov = of(row.pop("grid"))
+        for name, value in row.items():
+            setattr(cov, name, value)
+        cov.persons_total += cov.persons_moved_out
+    return result
+
+
+def coverage(
+    campaign: Campaign, user: Any, *, under: OrgUnit | None = None
+) -> tuple[Coverage, list[Coverage]]:
+    """The campaign's coverage in what the user may see below ``under`` (default: the whole
+    campaign): the total, and one row per unit one level below ``under`` — per grid when
+    those are grids. Rows are in tree order."""
+    grids = grids_of(campaign, user, under=under)
+    per_grid = grid_coverage(campaign, grids)
+    paths = dict(grids.values_list("pk", "path"))
+    base = under if under is not None else campaign.unit
+    level = len(base.path_ids)
+    total = Coverage(unit=base)
+    rows: dict[int, Coverage] = {}
+    for grid_id, path in paths.items():
+        ids = [int(part) for part in path.strip("/").split("/")]
+        row_id = ids[level] if len(ids) > level else ids[-1]
+        cov = per_grid.get(grid_id, Coverage())
+        rows.setdefault(row_id, Coverage()).add(cov)
+        total.add(cov)
+    units = OrgUnit.objects.in_bulk(list(rows))
+    for unit_id, row in rows.items():
+        row.unit = units[unit_id]
+    ordered = sorted(rows.values(), key=lambda r: r.unit.path if r.unit else "")
+    return total, ordered
+
+
+def worker_coverage(campaign: Campaign, user: Any) -> list[Coverage]:
+    """Per grid worker of the campaign (in what the user may see): their grids' coverage.
+    ``unit`` is None; ``workers`` holds the worker."""
+    grids = grids_of(campaign, user)
+    per_grid = grid_coverage(campaign, grids)
+    per_worker: dict[int, Coverage] = {}
+    for assignment in CampaignAssignment.objects.filter(
+        campaign=campaign, grid__in=grids.values("pk")
+    ).select_related("worker"):
+        row = per_worker.setdefault(assignment.worker_id, Coverage(workers=[assignment.worker]))
+        row.add(per_grid.get(assignment.grid_id, Coverage()))
+    return sorted(per_worker.values(), key=lambda r: str(r.workers[0]))
+
+
+@dataclass(frozen=True)
+class TodoFilters:
+    grid: OrgUnit | None = None  # one grid (else every grid in view)
+    mine: bool = False  # only the grids given to the user in this campaign
+
+
+def _todo_grids(campaign: Campaign, user: Any, f: TodoFilters) -> QuerySet[OrgUnit]:
+    grids = grids_of(campaign, user, under=f.grid)
+    if f.mine:
+        grids = grids.filter(
+            pk__in=CampaignAssignment.objects.filter(campaign=campaign, worker=user).values("grid")
+        )
+    return grids
+
+
+def households_left(
+    campaign: Campaign, user: Any, filters: TodoFilters | None = None
+) -> QuerySet[Household]:
+    """The households of the campaign nobody has answered at yet, by grid and address;
+    ``campaign_status`` is "nobody_home" for those already tried, None for the others."""
+    f = filters or TodoFilters()
+    state = CampaignHousehold.objects.filter(campaign=campaign, household=OuterRef("pk"))
+    return (
+        Household.objects.filter(
+            is_active=True, grid__in=_todo_grids(campaign, user, f).values("pk")
+        )
+        # NOT EXISTS, one index probe per household (NOT IN would first collect every
+        # household visited in the whole campaign: 200,000 ids at a million persons).
+        .exclude(
+            Exists(
+                CampaignHousehold.objects.filter(
+                    campaign=campaign,
+                    household=OuterRef("pk"),
+                    status=CampaignHousehold.Status.VISITED,
+                )
+            )
+        )
+        .annotate(campaign_status=Subquery(state.values("status")[:1]))
+        .select_related("grid")
+        .order_by("grid__path", "address", "pk")
+    )
+
+
+def persons_never_seen(
+    campaign: Campaign, user: Any, filters: TodoFilters | None = None
+) -> QuerySet[Person]:
+    """The persons of the campaign not screened yet (moved-out persons are not expected)."""
+    f = filters or TodoFilters()
+    return (
+        Person.objects.filter(is_active=True, grid__in=_todo_grids(campaign, user, f).values("pk"))
+        .exclude(status=Person.Status.MOVED_OUT)
+        .exclude(Exists(Screening.objects.filter(campaign=campaign, person=OuterRef("pk"))))
+        .select_related("grid", "household")
+        .order_by("grid__path", "household__address", "name", "pk")
+    )
+
+
+def household_members(household: Household) -> QuerySet[Person]:
+    """The people expected at the door: active members who have not moved out."""
+    return (
+        Person.objects.filter(household=household, is_active=True)
+        .exclude(status=Person.Status.MOVED_OUT)
+        .annotate(
+            is_head=Case(When(relation=Person.Relation.HEAD, then=Value(0)), default=Value(1))
+        )
+        .order_by("is_head", "pk")
+    )
+
+
+def results_by_person(campaign: Campaign, persons: Sequence[Person]) -> dict[int, Screening]:
+    return {
+        s.person_id: s
+        for s in Screening.objects.filter(campaign=campaign, person__in=[p.pk for p in persons])
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The ledger (排查台账)
+
+
+@dataclass(frozen=True)
+class LedgerFilters:
+    q: str = ""  # part of the name, ID or phone
+    campaign: Campaign | None = None
+    unit: OrgUnit | None = None
+    kind: str = ""
+    category: str = ""
+    key_only: bool = False
+    urgent_only: bool = False
+    late_only: bool = False
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+# Scopes at this depth or above (1: the branch, 2: a unit) read the ledger newest first.
+WIDE_DEPTH = 2
+
+
+def _depth(path: str) -> int:
+    return path.strip("/").count("/") + 1
+
+
+def screenings_for(user: Any, filters: LedgerFilters | None = None) -> QuerySet[Screening]:
+    """Screening results the user may see, newest first."""
+    f = filters or LedgerFilters()
+    scope = scope_for(user, Perm.SCREENING_VIEW)
+    if not scope.everything and not scope.empty and min(map(_depth, scope.paths)) <= WIDE_DEPTH:
+        # A branch or a unit: what restrict() selects, through the join to the grid (the page
+        # joins it anyway) rather than ``grid_id IN (…)``. SQLite then reads the newest rows
+        # from the (screened_at, id) index and stops at the page's end, instead of collecting
+        # every screening of the scope's grids and sorting them (2 s at a million persons).
+        # A narrower scope (a grid) keeps ``IN``: few rows, found by the grid index.
+        qs = Screening.objects.filter(scope.unit_q("grid__"))
+    else:
+        qs = restrict(Screening.objects.all(), user)
+    if f.campaign is not None:
+        qs = qs.filter(campaign=f.campaign)
+    if f.unit is not None:
+        qs = qs.filter(grid__path__startswith=f.unit.path)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.category:
+        qs = qs.filter(category=f.category)
+    if f.key_only:
+        qs = qs.filter(is_key=True)
+    if f.urgent_only:
+        qs = qs.filter(is_urgent=True)
+    if f.late_only:
+        qs = qs.filter(late_registration=True)
+    if f.date_from is not None:
+        qs = qs.filter(screened_at__gte=_day_start(f.date_from))
+    if f.date_to is not None:
+        qs = qs.filter(screened_at__lt=_day_start(f.date_to + dt.timedelta(days=1)))
+    if f.q:
+        qs = qs.filter(person__in=substring_filter(Person.objects.all(), f.q).values("pk"))
+    return qs.select_related(
+        "person",
+        "person__household",
+        "household",
+        "grid",
+        "grid__parent",
+        "from_region",
+        "from_region__parent",
+        "from_region__parent__parent",
+        "campaign",
+        "screened_by",
+        "contact_person",
+    ).order_by("-screened_at", "-pk")
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def screenings_of_person(person: Person) -> QuerySet[Screening]:
+    return (
+        Screening.objects.filter(person=person)
+        .select_related("campaign", "from_region", "screened_by")
+        .order_by("-screened_at", "-pk")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Close contacts
+
+
+@dataclass
+class ContactNode:
+    key: str  # "p<id>" for a person in the register, "n<link id>" for a name only
+    label: str
+    person_id: int | None
+    depth: int
+    visible: bool  # in the user's scope: named and linked; otherwise "someone elsewhere"
+
+
+@dataclass
+class ContactEdge:
+    source: str  # the one met
+    target: str  # the one who met them
+    kind: str
+    last_contact: dt.date | None
+
+
+@dataclass
+class ContactGraph:
+    nodes: list[ContactNode]
+    edges: list[ContactEdge]
+    truncated: bool
+
+
+@dataclass
+class CampaignFigures:
+    """A campaign's coverage in what the user may see, and in the grids given to the user."""
+
+    all: Coverage
+    mine: Coverage | None = None  # None when the user has no grid in the campaign
+
+
+def campaigns_coverage(campaigns: Sequence[Campaign], user: Any) -> dict[int, CampaignFigures]:
+    """Coverage (by campaign id) of each of ``campaigns`` in the user's view scope, and of the
+    grids given to the user: five queries at most, whatever the number of campaigns, grids and
+    households (households and persons counted per grid, what was done summed per campaign).
+    Meant for a page of campaigns (20 or so)."""
+    if not campaigns:
+        return {}
+    paths = {c.pk: c.unit.path for c in campaigns}
+    within = Q(pk__in=[])
+    for path in set(paths.values()):
+        within |= Q(path__startswith=path)
+    grids = restrict(
+        OrgUnit.objects.filter(within, kind=OrgUnit.Kind.GRID, is_active=True),
+        user,
+        Perm.SCREENING_VIEW,
+    ).values("pk")
+    households: dict[int, tuple[str, int]] = {
+        grid_id: (path, n)
+        for grid_id, path, n in Household.objects.filter(is_active=True, grid__in=grids)
+        .values_list("grid", "grid__path")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    persons: dict[int, tuple[str, int]] = {
+        grid_id: (path, n)
+        for grid_id, path, n in Person.objects.filter(is_active=True, grid__in=grids)
+        .exclude(status=Person.Status.MOVED_OUT)
+        .values_list("grid", "grid__path")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    sums = {name: Sum(name) for name in TALLY_FIELDS}
+    done = {
+        row.pop("campaign"): row
+        for row in CampaignTally.objects.filter(campaign__in=list(paths), grid__in=grids)
+        .values("campaign")
+        .annotate(**sums)
+        .order_by()
+    }
+    mine_grids: dict[int, set[int]] = {}
+    for campaign_id, grid_id in CampaignAssignment.objects.filter(
+        campaign__in=list(paths), worker=user.pk, grid__in=grids
+    ).values_list("campaign", "grid"):
+        mine_grids.setdefault(campaign_id, set()).add(grid_id)
+    done_mine: dict[int, dict[str, Any]] = {}
+    if mine_grids:
+        pairs = Q(pk__in=[])
+        for campaign_id, grid_ids in mine_grids.items():
+            pairs |= Q(campaign=campaign_id, grid__in=sorted(grid_ids))
+        done_mine = {
+            row.pop("campaign"): row
+            for row in CampaignTally.objects.filter(pairs)
+            .values("campaign")
+            .annotate(**sums)
+            .order_by()
+        }
+
+    def figures(counts: dict[str, Any] | None, keep: Any) -> Coverage:
+        cov = Coverage()
+        cov.households_total = sum(n for g, (p, n) in households.items() if keep(g, p))
+        cov.persons_total = sum(n for g, (p, n) in persons.items() if keep(g, p))
+        for name, value in (counts or {}).items():
+            setattr(cov, name, value or 0)
+        cov.persons_total += cov.persons_moved_out
+        return cov
+
+    result: dict[int, CampaignFigures] = {}
+    for campaign in campaigns:
+        path = paths[campaign.pk]
+        entry = CampaignFigures(
+            all=figures(done.get(campaign.pk), lambda _g, p, path=path: p.startswith(path))
+        )
+        entry.all.unit = campaign.unit
+        if campaign.pk in mine_grids:
+            own = mine_grids[campaign.pk]
+            entry.mine = figures(done_mine.get(campaign.pk), lambda g, _p, own=own: g in own)
+        result[campaign.pk] = entry
+    return result
+
+
+def coverage_and_workers(
+    campaign: Campaign, user: Any, *, under: OrgUnit | None = None
+) -> tuple[Coverage, list[Coverage], list[Coverage]]:
+    """:func:`coverage` and :func:`worker_coverage` together (below ``under`` for both),
+    counting the grids once: seven queries whatever the number of grids and households."""
+    grids = grids_of(campaign, user, under=under)
+    per_grid = grid_coverage(campaign, grids)
+    paths = dict(grids.values_list("pk", "path"))
+    base = under if under is not None else campaign.unit
+    level = len(base.path_ids)
+    total = Coverage(unit=base)
+    rows: dict[int, Coverage] = {}
+    for grid_id, path in paths.items():
+        ids = [int(part) for part in path.strip("/").split("/")]
+        row_id = ids[level] if len(ids) > level else ids[-1]
+        cov = per_grid.get(grid_id, Coverage())
+        rows.setdefault(row_id, Coverage()).add(cov)
+        total.add(cov)
+    units = OrgUnit.objects.in_bulk(list(rows))
+    for unit_id, row in rows.items():
+        row.unit = units[unit_id]
+    ordered = sorted(rows.values(), key=lambda r: r.unit.path if r.unit else "")
+    per_worker: dict[int, Coverage] = {}
+    for assignment in CampaignAssignment.objects.filter(
+        campaign=campaign, grid__in=list(paths)
+    ).select_related("worker"):
+        row = per_worker.setdefault(assignment.worker_id, Coverage(workers=[assignment.worker]))
+        row.add(per_grid.get(assignment.grid_id, Coverage()))
+    workers = sorted(per_worker.values(), key=lambda r: str(r.workers[0]))
+    return total, ordered, workers
+
+
+def assigned_grids(campaign: Campaign, worker: Any) -> QuerySet[OrgUnit]:
+    """The grids of ``campaign`` given to ``worker``."""
+    return OrgUnit.objects.filter(
+        pk__in=CampaignAssignment.objects.filter(campaign=campaign, worker=worker).values("grid")
+    )
+
+
+def grid_worker_candidates(grid: OrgUnit) -> QuerySet[Any]:
+    """The active users who may be given ``grid``: those holding the grid worker role on the
+    grid or on a unit above it."""
+    from fangkong.core.permissions import Role
+    from fangkong.org.models import User
+
+    parts = grid.path.strip("/").split("/")
+    paths = ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+    return (
+        User.objects.filter(
+            is_active=True,
+            assignments__role=Role.GRID_WORKER,
+            assignments__org_unit__path__in=paths,
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def workers_by_grid(campaign: Campaign, grids: Sequence[OrgUnit]) -> dict[int, list[Any]]:
+    """The workers given each of ``grids`` in ``campaign`` (one query)."""
+    found: dict[int, list[Any]] = {g.pk: [] for g in grids}
+    for assignment in (
+        CampaignAssignment.objects.filter(campaign=campaign, grid__in=[g.pk for g in grids])
+        .select_related("worker")
+        .order_by("worker__username")
+    ):
+        found[assignment.grid_id].append(assignment.worker)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# At the door
+
+
+def household_state(campaign: Campaign, household: Household) -> CampaignHousehold | None:
+    """Where ``household`` stands in ``campaign`` (None: not visited yet)."""
+    return CampaignHousehold.objects.filter(campaign=campaign, household=household).first()
+
+
+def household_results(campaign: Campaign, household: Household) -> QuerySet[Screening]:
+    """The campaign's results recorded at ``household`` (moved-out members included)."""
+    return (
+        Screening.objects.filter(campaign=campaign, household=household)
+        .select_related("person", "from_region")
+        .order_by("person__relation", "person_id")
+    )
+
+
+def contact_graph(person: Person, user: Any, *, depth: int = 2, limit: int = 40) -> ContactGraph:
+    """The chain of contacts around ``person``: who they met and who met them, then the same
+    for those, up to ``depth`` steps and ``limit`` people, latest contact first (unknown dates
+    last, on every database). People outside the user's scope appear without their name; a
+    name-only contact is named only when the person who met them is in the user's scope (the
+    name was recorded in that person's unit). Queries: one per step while there is someone
+    to follow, and one for who is visible."""
+    centre = f"p{person.pk}"
+    nodes: dict[str, ContactNode] = {centre: ContactNode(centre, person.name, person.pk, 0, True)}
+    met_by: dict[str, int] = {}  # name-only node -> the person who met them
+    edges: list[ContactEdge] = []
+    edge_keys: set[tuple[str, str]] = set()
+    frontier = {person.pk}
+    seen = {person.pk}
+    truncated = False
+    order = (F("last_contact").desc(nulls_last=True), "pk")
+    for step in range(1, depth + 1):
+        if not frontier:
+            break
+        links = (
+            ContactLink.objects.filter(Q(person__in=frontier) | Q(source__in=frontier))
+            .select_related("person", "source")
+            .order_by(*order)[: limit * 4]
+        )
+        next_frontier: set[int] = set()
+        for link in links:
+            target = f"p{link.person_id}"
+            source = f"p{link.source_id}" if link.source_id else f"n{link.pk}"
+            new = [key for key in (target, source) if key not in nodes]
+            if len(nodes) + len(new) > limit:
+                truncated = True
+                continue
+            for key, other, name in (
+                (target, link.person_id, link.person.name),
+                (source, link.source_id, link.source.name if link.source else link.source_name),
+            ):
+                if key in nodes:
+                    continue
+                nodes[key] = ContactNode(key, name, other, step, False)
+                if other is None:
+                    met_by[key] = link.person_id
+                elif other not in seen:
+                    seen.add(other)
+                    next_frontier.add(other)
+            if (source, target) not in edge_keys:
+                edge_keys.add((source, target))
+                edges.append(ContactEdge(source, target, link.kind, link.last_contact))
+        frontier = next_frontier
+    ids = {n.person_id for n in nodes.values() if n.person_id is not None}
+    visible = set(
+        restrict(Person.objects.filter(pk__in=ids), user).values_list("pk", flat=True)
+    ) | {person.pk}
+    for node in nodes.values():
+        owner = node.person_id if node.person_id is not None else met_by.get(node.key)
+        node.visible = owner in visible
+        if not node.visible:
+            node.label = ""
+    return ContactGraph(list(nodes.values()), edges, truncated)

@@ -26,6 +26,9 @@ from fangkong.org.models import Household, OrgUnit, Person, TimelineEvent, User
 # trail; the office manages the register, org units, users and risk areas; a unit head works on
 # their unit and sees its audit trail; a grid worker works on their grids; a checkpoint operator
 # only reads (masked); the auditor reads, including the audit trail, without personal numbers.
+# Screening: the leader and the auditor read campaigns and the ledger; unit heads and grid
+# workers screen; the office also runs the campaigns and sets the rules. The checkpoint
+# operator has no part in screening (health data beyond the gate's task).
 
 PERMS = (
     Perm.REGISTER_VIEW,
@@ -35,17 +38,20 @@ PERMS = (
     Perm.ORG_MANAGE,
     Perm.USERS_MANAGE,
     Perm.RISK_AREAS_MANAGE,
+    Perm.SCREENING_VIEW,
+    Perm.SCREENING_RECORD,
+    Perm.SCREENING_MANAGE,
 )
 Y, N = True, False
-EXPECTED: dict[Role, tuple[bool, bool, bool, bool, bool, bool, bool]] = {
-    #                  view edit reveal audit org  users risk areas
-    Role.ADMIN: (Y, Y, Y, Y, Y, Y, Y),
-    Role.LEADER: (Y, N, N, Y, N, N, N),
-    Role.OFFICE: (Y, Y, Y, Y, Y, Y, Y),
-    Role.UNIT_HEAD: (Y, Y, Y, Y, N, N, N),
-    Role.GRID_WORKER: (Y, Y, Y, N, N, N, N),
-    Role.CHECKPOINT: (Y, N, N, N, N, N, N),
-    Role.AUDITOR: (Y, N, N, Y, N, N, N),
+EXPECTED: dict[Role, tuple[bool, ...]] = {
+    #            view edit reveal audit org users risk  | screening: view record manage
+    Role.ADMIN: (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    Role.LEADER: (Y, N, N, Y, N, N, N, Y, N, N),
+    Role.OFFICE: (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    Role.UNIT_HEAD: (Y, Y, Y, Y, N, N, N, Y, Y, N),
+    Role.GRID_WORKER: (Y, Y, Y, N, N, N, N, Y, Y, N),
+    Role.CHECKPOINT: (Y, N, N, N, N, N, N, N, N, N),
+    Role.AUDITOR: (Y, N, N, Y, N, N, N, Y, N, N),
 }
 TABLE = [
     pytest.param(role, perm, allowed, id=f"{role.value}-{perm.value}")

@@ -908,6 +908,18 @@ def test_the_openapi_document_lists_every_endpoint_with_model_named_parameters(
         "/api/v1/persons": ["get", "post"],
         "/api/v1/persons/{person_id}": ["get", "patch"],
         "/api/v1/persons/{person_id}/reveal": ["post"],
+        # screening (fangkong/screening/tests/test_api.py)
+        "/api/v1/risk-areas": ["get", "post"],
+        "/api/v1/risk-areas/end": ["post"],
+        "/api/v1/campaigns": ["get", "post"],
+        "/api/v1/campaigns/{campaign_id}": ["get"],
+        "/api/v1/campaigns/{campaign_id}/close": ["post"],
+        "/api/v1/campaigns/{campaign_id}/coverage": ["get"],
+        "/api/v1/campaigns/{campaign_id}/households/{household_id}/nobody-home": ["post"],
+        "/api/v1/campaigns/{campaign_id}/households/{household_id}/checked": ["post"],
+        "/api/v1/screenings": ["get", "post"],
+        "/api/v1/screenings/{screening_id}": ["get"],
+        "/api/v1/arrivals": ["post"],
     }
     assert response.json()["components"]["securitySchemes"] == {
         "BearerToken": {"type": "http", "scheme": "bearer"}

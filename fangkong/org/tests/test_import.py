@@ -457,7 +457,7 @@ def test_a_person_found_by_id_number_in_another_household_moves_and_the_old_lose
     kinds = list(li.timeline.order_by("id").values_list("kind", "summary"))[-2:]
     assert kinds == [
         ("moved", "Moved from household 一站2排5号 to 一站1排3号 (import move.xlsx)"),
-        ("changed", "Changed relation to head: head → spouse (import move.xlsx)"),
+        ("changed", "Changed relation to head: Head of household → Spouse (import move.xlsx)"),
     ]
 
 

@@ -38,7 +38,9 @@ from fangkong.org.models import (
 # Queries per request, by URL (object ids written as <household_id>, …). Every page starts
 # with three: the session, the user, and the user's role assignments (the scope).
 BUDGETS: dict[str, int] = {
-    "/": 6,  # persons (three figures in one aggregate), units and grids, households
+    # persons (three figures in one aggregate), units and grids, households; the open
+    # campaigns, their grids, households and persons per grid, and the work done per campaign
+    "/": 11,
     "/org/units/": 8,  # count, page of units, grids below them, households and persons per grid
     "/org/households/": 7,  # the filter's units, count, page, member counts of the page
     "/org/persons/": 6,  # the filter's units, count, page
@@ -54,6 +56,13 @@ BUDGETS: dict[str, int] = {
     "/api/v1/org-units": 4,
     "/api/v1/households": 5,  # + member counts of the page
     "/api/v1/persons": 4,
+    # token (with its user), role assignments (screening.view), page, count: regions and
+    # their parents come with the page (select_related)
+    "/api/v1/risk-areas": 4,
+    "/api/v1/campaigns": 4,  # the campaigns' units come with the page
+    # persons, households, grids, regions, campaigns and workers come with the page; the
+    # contact persons the caller may see are one more query (when the page names any)
+    "/api/v1/screenings": 5,
 }
 
 FEW, MANY = 10, 200
@@ -204,11 +213,79 @@ PAGES: dict[str, Callable[[World, int], str]] = {
     "/org/units/<orgunit_id>/": _unit_children,
 }
 
+
+def _risk_areas(world: World, total: int) -> str:
+    """Periods of ``total`` counties in all (national data, seen by every user)."""
+    from fangkong.screening.models import Region, RiskAreaPeriod
+
+    have = RiskAreaPeriod.objects.count()
+    regions = Region.objects.filter(level=Region.Level.COUNTY, risk_periods__isnull=True)
+    RiskAreaPeriod.objects.bulk_create(
+        RiskAreaPeriod(
+            region=region,
+            level="high" if i % 2 else "medium",
+            start=dt.date(2020, 1, 20) + dt.timedelta(days=i % 20),
+            note=f"第{i}号通告",
+        )
+        for i, region in enumerate(regions.order_by("code")[: total - have])
+    )
+    return "/api/v1/risk-areas"
+
+
+def _campaigns(world: World, total: int) -> str:
+    """Campaigns over LZ-01 (and its grids) up to ``total`` seen by head1."""
+    from fangkong.screening.models import Campaign
+
+    have = Campaign.objects.filter(unit__path__startswith=world.unit1.path).count()
+    units = [world.unit1, world.grid11, world.grid12]
+    Campaign.objects.bulk_create(
+        Campaign(
+            name=f"第{i}轮摸排",
+            unit=units[i % 3],
+            start=dt.date(2020, 2, 1) + dt.timedelta(days=i % 30),
+            instructions="逐户排查",
+        )
+        for i in range(have, total)
+    )
+    return "/api/v1/campaigns"
+
+
+def _screenings(world: World, total: int) -> str:
+    """New arrivals of LZ-01-01 up to ``total`` screening results there, from a region with
+    its parents, screened by a grid worker, some naming a contact in the register."""
+    from fangkong.screening.models import Screening
+
+    have = Screening.objects.filter(grid=world.grid11).count()
+    persons = [world.person11, world.person11b]
+    Screening.objects.bulk_create(
+        Screening(
+            kind=Screening.Kind.ARRIVAL,
+            person=persons[i % 2],
+            grid=world.grid11,
+            household=world.household11,
+            screened_at=NOW - dt.timedelta(hours=i),
+            screened_by=world.user("worker11"),
+            from_region_id="420106",
+            arrived_at=NOW - dt.timedelta(hours=i + 2),
+            contact_kind="risk_arrival",
+            contact_person=world.person12,
+            category=Screening.Category.RISK_AREA_ARRIVAL,
+            is_key=True,
+            reasons=[{"rule": "risk_area_arrival", "region": "420106", "level": "high"}],
+        )
+        for i in range(have, total)
+    )
+    return "/api/v1/screenings"
+
+
 # How to grow the rows of an API list, by the last segment of its path.
 API_ROWS: dict[str, Callable[[World, int], str]] = {
     "org-units": _grids,
     "households": _households,
     "persons": _persons,
+    "risk-areas": _risk_areas,
+    "campaigns": _campaigns,
+    "screenings": _screenings,
 }
 
 SCHEMA = api.get_openapi_schema()

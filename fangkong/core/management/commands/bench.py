@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-MODULES = ("fangkong.core.bench", "fangkong.org.bench")
+MODULES = ("fangkong.core.bench", "fangkong.org.bench", "fangkong.screening.bench")
 
 
 def scenarios() -> dict[str, Any]:
@@ -113,6 +113,18 @@ class Command(BaseCommand):
 
     def _write_docs(self, folder: Path, results: list[dict[str, Any]]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
+        # Scenarios not run this time keep their last figures (each result has its date).
+        today = dt.date.today().isoformat()
+        results = [{**result, "date": today} for result in results]
+        previous = folder / "benchmarks.json"
+        if previous.exists():
+            ran = {result["scenario"] for result in results}
+            try:
+                kept = json.loads(previous.read_text(encoding="utf-8")).get("results", [])
+            except ValueError:
+                kept = []
+            results += [r for r in kept if isinstance(r, dict) and r.get("scenario") not in ran]
+            results.sort(key=lambda result: str(result.get("scenario")))
         machine = {
             "date": dt.date.today().isoformat(),
             "python": platform.python_version(),
@@ -128,8 +140,9 @@ class Command(BaseCommand):
             "",
             f"Measured by `make bench` on {machine['date']} (Python {machine['python']}, "
             f"{machine['machine']}, {machine['cpus']} CPUs); the same figures are in "
-            "`docs/benchmarks.json`. Times in seconds, memory in MB; a *floor* is the same work "
-            "done by the libraries alone, and `x_vs_floor` the ratio to it.",
+            "`docs/benchmarks.json`. Times in seconds (`_ms`: milliseconds), memory in MB; a "
+            "*floor* is the same work done by the libraries alone, and `x_vs_floor` the ratio to "
+            "it. A scenario not run that time keeps its last figures, with their date.",
         ]
         for result in results:
             lines += ["", f"## {result['scenario']}", "", "| figure | value |", "|---|---|"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fangkong.org import demo
@@ -62,10 +63,16 @@ class Command(BaseCommand):
                 _("Loading demo data: %(persons)s persons (seed %(seed)d)…")
                 % {"persons": f"{persons:,}", "seed": seed}
             )
+        # The screening demo (a campaign under way) goes with the register: one transaction.
+        from fangkong.screening.demo import seed_screening_demo
+
         try:
-            summary = demo.seed_demo(persons=persons, seed=seed, progress=progress)
+            with transaction.atomic():
+                summary = demo.seed_demo(persons=persons, seed=seed, progress=progress)
+                screening = seed_screening_demo(seed=seed, progress=progress)
         except demo.DemoDataError as error:
             raise CommandError(str(error)) from None
+        summary.seconds += screening.seconds
         self.stdout.write(
             self.style.SUCCESS(
                 _(
@@ -84,3 +91,17 @@ class Command(BaseCommand):
                 }
             )
         )
+        if screening.campaign is not None and verbosity >= 1:
+            # Not translated yet (the catalogue is updated with the screening pages).
+            self.stdout.write(
+                "Campaign {name}: {visited} of {households} households visited, {screened} "
+                "persons screened, {key} key persons, {arrivals} new arrivals ({seconds:.1f} s).".format(
+                    name=screening.campaign.name,
+                    visited=f"{screening.households_visited:,}",
+                    households=f"{screening.households:,}",
+                    screened=f"{screening.persons_screened:,}",
+                    key=f"{screening.key_persons:,}",
+                    arrivals=f"{screening.arrivals:,}",
+                    seconds=screening.seconds,
+                )
+            )

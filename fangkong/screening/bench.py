@@ -1,0 +1,308 @@
+"""Benchmarks of the screening pages: the campaign's coverage and the ledger, on SQLite and
+on PostgreSQL, at ``persons`` persons in about ``0.3 × persons`` households (the issue's
+figure: 1,000,000 persons in 300,000 households; p95 under 300 ms each).
+
+Each scenario seeds the demo register (with larger households than the demo's, see
+:data:`BENCH_HOUSEHOLD_SIZES`) and the screening demo (an open campaign over the branch, 70 %
+of the households visited) into an empty database, then measures each page ``REQUESTS``
+times with the test client after two warm-up requests, and returns the median and p95 in
+milliseconds and the queries of one request. The work runs in a child process
+(``python -m fangkong.screening.bench measure PERSONS``) with ``DEBUG`` off, on a SQLite
+file in a temporary folder or on a PostgreSQL database created for the run
+(``BENCH_POSTGRES_URL``, default ``postgres://postgres@127.0.0.1:5432/fangkong_bench``) and
+dropped after it.
+
+While the pages do not exist yet (their URL names do not resolve), the same reads are
+measured through the selectors they call (``mode``: "selectors" instead of "pages").
+``BENCH_REQUESTS`` changes the number of requests per page (the tests use a few).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+# (size, weight): 3.33 persons a household on average, so 1,000,000 persons live in about
+# 300,000 households (the demo's own sizes give 2.6 persons, 386,000 households).
+BENCH_HOUSEHOLD_SIZES: tuple[tuple[int, int], ...] = (
+    (1, 7),
+    (2, 16),
+    (3, 30),
+    (4, 27),
+    (5, 13),
+    (6, 7),
+)
+REQUESTS = 30
+WARM_UP = 2
+LIMIT_MS = 300
+DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/fangkong_bench"
+# The pages measured: name → (who asks, what).
+PAGES = ("coverage_branch", "coverage_unit", "todo", "ledger", "ledger_key")
+
+
+def bench_screening_sqlite(persons: int) -> dict[str, Any]:
+    """The coverage page (whole branch, one unit), a grid worker's to-do list and the
+    ledger (first page, key persons only), on SQLite."""
+    with tempfile.TemporaryDirectory(prefix="fk-bench-screening-") as folder:
+        return _measure_in_child(
+            persons, {"SQLITE_PATH": str(Path(folder) / "screening.sqlite3"), "DATABASE_URL": ""}
+        )
+
+
+def bench_screening_postgresql(persons: int) -> dict[str, Any]:
+    """The same pages on PostgreSQL (skipped, with the reason, when it cannot be reached)."""
+    url = os.environ.get("BENCH_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+    try:
+        _recreate_database(url)
+    except Exception as error:  # no server here: say so, measure the rest
+        return {"skipped": f"PostgreSQL at {_without_password(url)}: {error}".strip()}
+    try:
+        return _measure_in_child(persons, {"DATABASE_URL": url})
+    finally:
+        _drop_database(url)
+
+
+# ---------------------------------------------------------------------------------------------
+# The parent side: databases and the child process
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _admin(url: str) -> tuple[str, str]:
+    """The maintenance database's URL (``postgres``) and the bench database's name."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"unexpected database name {name!r}")
+    return urlunsplit(parts._replace(path="/postgres")), name
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+
+    admin, name = _admin(url)
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _drop_database(url: str) -> None:
+    import psycopg
+
+    admin, name = _admin(url)
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _measure_in_child(persons: int, database: dict[str, str]) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        **database,
+        "DJANGO_SETTINGS_MODULE": "fangkong.settings",
+        "FANGKONG_DOTENV": "0",
+        # As in production: no query log, no template debugging.
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "fangkong.screening.bench", "measure", str(persons)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"screening bench failed:\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The child side: seed, then measure
+
+
+def _percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (p95 of 30 values: the 29th smallest)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _targets() -> tuple[str, dict[str, tuple[Callable[[], Any], Callable[[], int]]]]:
+    """What to measure: the pages when their URLs resolve, else the selectors they call.
+    Each target gives a call and a function counting the queries of one call."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import NoReverseMatch, reverse
+
+    from fangkong.org.models import OrgUnit, User
+
+    from . import selectors
+    from .models import Campaign
+
+    campaign = Campaign.objects.select_related("unit").get()
+    office = User.objects.get(username="office")
+    worker = User.objects.get(username="grid_worker")
+    unit = OrgUnit.objects.get(code="LZ-01")  # the largest unit
+
+    def counted(call: Callable[[], Any]) -> Callable[[], int]:
+        def count() -> int:
+            with CaptureQueriesContext(connection) as queries:
+                call()
+            return len(queries)
+
+        return count
+
+    try:
+        detail = reverse("screening:campaign_detail", kwargs={"campaign_id": campaign.pk})
+        todo = reverse("screening:campaign_todo", kwargs={"campaign_id": campaign.pk})
+        ledger = reverse("screening:ledger")
+    except NoReverseMatch:
+        detail = todo = ledger = ""
+    calls: dict[str, Callable[[], Any]]
+    if detail:
+        mode = "pages"
+        as_office, as_worker = Client(), Client()
+        as_office.force_login(office)
+        as_worker.force_login(worker)
+
+        def get(client: Client, url: str) -> Callable[[], Any]:
+            def call() -> Any:
+                response = client.get(url)
+                if response.status_code != 200:
+                    raise RuntimeError(f"GET {url}: {response.status_code}")
+                return response
+
+            return call
+
+        calls = {
+            "coverage_branch": get(as_office, detail),
+            "coverage_unit": get(as_office, f"{detail}?unit={unit.pk}"),
+            "todo": get(as_worker, todo),
+            "ledger": get(as_office, ledger),
+            "ledger_key": get(as_office, f"{ledger}?key_only=1"),
+        }
+    else:
+        mode = "selectors"
+
+        def todo_lists() -> Any:
+            mine = selectors.TodoFilters(mine=True)
+            households = selectors.households_left(campaign, worker, mine)
+            persons = selectors.persons_never_seen(campaign, worker, mine)
+            return (
+                list(households[:50]),
+                households.count(),
+                list(persons[:50]),
+                persons.count(),
+            )
+
+        def ledger_page(filters: selectors.LedgerFilters | None = None) -> Callable[[], Any]:
+            def call() -> Any:
+                screenings = selectors.screenings_for(office, filters)
+                return list(screenings[:50]), screenings.count()
+
+            return call
+
+        calls = {
+            "coverage_branch": lambda: selectors.coverage(campaign, office),
+            "coverage_unit": lambda: selectors.coverage(campaign, office, under=unit),
+            "todo": todo_lists,
+            "ledger": ledger_page(),
+            "ledger_key": ledger_page(selectors.LedgerFilters(key_only=True)),
+        }
+    return mode, {name: (call, counted(call)) for name, call in calls.items()}
+
+
+def measure(persons: int, requests: int = REQUESTS) -> dict[str, Any]:
+    """Seed an empty (migrated here) database and time the pages."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Sum
+
+    from fangkong.org import demo as org_demo
+    from fangkong.org.models import Household, Person
+
+    from .demo import seed_screening_demo
+    from .models import Campaign, CampaignTally, Screening
+
+    call_command("migrate", verbosity=0)
+    seeded_register = seeded_screening = None
+    if not Campaign.objects.exists():
+        started = time.perf_counter()
+        org_demo.seed_demo(persons=persons, household_sizes=BENCH_HOUSEHOLD_SIZES)
+        seeded_register = round(time.perf_counter() - started, 1)
+        started = time.perf_counter()
+        seed_screening_demo()
+        seeded_screening = round(time.perf_counter() - started, 1)
+    # else: a database kept from an earlier run (measured again after a change)
+
+    mode, targets = _targets()
+    tallies = CampaignTally.objects.aggregate(
+        visited=Sum("households_visited"), key=Sum("key_persons")
+    )
+    figures: dict[str, Any] = {
+        "database": connection.vendor,
+        "mode": mode,
+        "persons": Person.objects.count(),
+        "households": Household.objects.count(),
+        "households_visited": tallies["visited"],
+        "screenings": Screening.objects.count(),
+        "key_persons": tallies["key"],
+        "seed_register_s": seeded_register,
+        "seed_screening_s": seeded_screening,
+        "requests": requests,
+    }
+    worst = 0.0
+    for name in PAGES:
+        call, count_queries = targets[name]
+        for _i in range(WARM_UP):
+            call()
+        times = []
+        for _i in range(requests):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+        p95 = _percentile(times, 0.95)
+        worst = max(worst, p95)
+        figures[f"{name}_median_ms"] = round(statistics.median(times), 1)
+        figures[f"{name}_p95_ms"] = round(p95, 1)
+        figures[f"{name}_queries"] = count_queries()
+    figures["worst_p95_ms"] = round(worst, 1)
+    figures["limit_ms"] = LIMIT_MS
+    figures["within_limit"] = worst < LIMIT_MS
+    return figures
+
+
+def main(argv: list[str]) -> int:
+    """``python -m fangkong.screening.bench measure PERSONS``: print the figures as JSON."""
+    if len(argv) == 2 and argv[0] == "measure":
+        requests = int(os.environ.get("BENCH_REQUESTS") or REQUESTS)
+        print(json.dumps(measure(int(argv[1]), requests)))
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
