@@ -556,6 +556,7 @@ def seed_demo(
         say(_("%(count)d demo users.") % {"count": len(DEMO_USERS)})
         households, without_id = _populate(drawer, grids, persons, now, say)
         reset_sequences(OrgUnit, Household, Person)
+        services.refresh_grid_counts()
     summary = SeedSummary(
         units=len(units),
         grids=len(grids),

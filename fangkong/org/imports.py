@@ -995,6 +995,10 @@ def _write(plan: _Plan, *, actor: User | None, source: str) -> None:
             _write_new(plan, now=now, source=source, **history)
     _write_changed_persons(plan, stamp=stamp, source=source, timeline=timeline, **history)
     _write_changed_households(plan, stamp=stamp, **history)
+    services.refresh_grid_counts(
+        {h.grid_id for h in plan.households}
+        | {e.match["grid_id"] for e in plan.updated if e.match is not None}
+    )
 
 
 def _write_new(plan: _Plan, *, now: dt.datetime, source: str, **history: Any) -> None:

@@ -344,3 +344,19 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.summary}"
+
+
+class GridCount(models.Model):
+    """How many households and persons a grid has now: active households; active persons who
+    have not moved out. Kept by :func:`fangkong.org.services.refresh_grid_counts`, called by
+    every write that changes them, so that pages summing a whole branch (screening coverage)
+    read one row per grid instead of counting a million persons."""
+
+    grid = models.OneToOneField(
+        OrgUnit, primary_key=True, on_delete=models.CASCADE, related_name="count"
+    )
+    households = models.PositiveIntegerField(default=0)
+    persons = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.grid_id}: {self.households} households, {self.persons} persons"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -16,6 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +26,16 @@ from fangkong.core.scoping import check_perm_on, clear_scope_cache, scope_for
 from fangkong.core.services import record_reveal
 from fangkong.core.validators import validate_mobile, validate_resident_id
 
-from .models import ApiToken, Household, OrgUnit, Person, RoleAssignment, TimelineEvent, User
+from .models import (
+    ApiToken,
+    GridCount,
+    Household,
+    OrgUnit,
+    Person,
+    RoleAssignment,
+    TimelineEvent,
+    User,
+)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -50,6 +60,48 @@ def add_timeline_event(
         actor=actor if actor is not None and actor.is_authenticated else None,
         data=data or {},
         occurred_at=occurred_at or timezone.now(),
+    )
+
+
+def refresh_grid_counts(
+    grid_ids: Iterable[int | None] | None = None, *, under: OrgUnit | None = None
+) -> None:
+    """Count again the households and persons of the grids ``grid_ids`` (every grid below
+    ``under``, or every grid when neither is given) into :class:`GridCount`. A recount, not
+    an increment: calling it once more is harmless, and nothing drifts."""
+    grids = OrgUnit.objects.filter(kind=OrgUnit.Kind.GRID)
+    if grid_ids is not None:
+        grids = grids.filter(pk__in={pk for pk in grid_ids if pk is not None})
+    if under is not None:
+        grids = grids.filter(path__startswith=under.path)
+    ids = list(grids.values_list("pk", flat=True))
+    if not ids:
+        return
+    counts = {pk: [0, 0] for pk in ids}
+    for chunk in (ids[i : i + 5000] for i in range(0, len(ids), 5000)):
+        households = (
+            Household.objects.filter(is_active=True, grid__in=chunk)
+            .values_list("grid")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for grid_id, n in households:
+            counts[grid_id][0] = n
+        persons = (
+            Person.objects.filter(is_active=True, grid__in=chunk)
+            .exclude(status=Person.Status.MOVED_OUT)
+            .values_list("grid")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for grid_id, n in persons:
+            counts[grid_id][1] = n
+    GridCount.objects.bulk_create(
+        [GridCount(grid_id=pk, households=h, persons=p) for pk, (h, p) in counts.items()],
+        update_conflicts=True,
+        unique_fields=["grid"],
+        update_fields=["households", "persons"],
+        batch_size=2000,
     )
 
 
@@ -189,6 +241,7 @@ def create_household(
     household.full_clean(exclude=["head"])
     _history_actor(household, actor)
     household.save()
+    refresh_grid_counts([grid.pk])
     return household
 
 
@@ -236,6 +289,7 @@ def update_household(*, actor: User | None, household: Household, **changes: Any
                     "to_grid": household.grid_id,
                 },
             )
+        refresh_grid_counts([old_grid.pk, household.grid_id])
     return household
 
 
@@ -458,6 +512,7 @@ def create_person(
         check_perm_on(actor, Perm.REGISTER_EDIT, person.grid)
     _history_actor(person, actor)
     person.save()
+    refresh_grid_counts([person.grid_id])
     if (
         household is not None
         and person.relation == Person.Relation.HEAD
@@ -552,6 +607,8 @@ def update_person(
         return PersonResult(person=person, warnings=warnings)
     _history_actor(person, actor)
     person.save()
+    if {"grid", "status"} & set(changed):
+        refresh_grid_counts([before["grid"].pk, person.grid_id])
     if (
         old_household is not None
         and old_household.head_id == person.pk

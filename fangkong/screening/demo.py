@@ -41,6 +41,7 @@ from fangkong.core.bulk import (
     update_rows,
 )
 from fangkong.org import demo as org_demo
+from fangkong.org import services as org_services
 from fangkong.org.models import Household, OrgUnit, Person, TimelineEvent, User
 
 from . import services
@@ -381,6 +382,7 @@ def seed_screening_demo(
         _progress(rng, campaign, workers, now, summary, say)
         reset_sequences(Screening, ContactLink)
         services.recount_campaign(campaign=campaign)
+        org_services.refresh_grid_counts()  # persons found moved out leave the totals
         totals = CampaignTally.objects.filter(campaign=campaign)
         summary.key_persons = sum(t.key_persons for t in totals)
         summary.urgent_persons = sum(t.urgent_persons for t in totals)

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.db.models import (
     Case,
-    Count,
     Exists,
     F,
     IntegerField,
@@ -22,13 +21,14 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from fangkong.core.permissions import Perm
 from fangkong.core.regions import ancestor_codes
 from fangkong.core.scoping import restrict, scope_for
 from fangkong.core.search import substring_filter
-from fangkong.org.models import Household, OrgUnit, Person
+from fangkong.org.models import GridCount, Household, OrgUnit, Person
 
 from .models import (
     SEVERITY,
@@ -202,41 +202,51 @@ def _percent(done: int, total: int) -> int:
     return 100 if total == 0 else done * 100 // total
 
 
-def grid_coverage(campaign: Campaign, grids: QuerySet[OrgUnit]) -> dict[int, Coverage]:
-    """Coverage per grid (by grid id) of ``grids``, in four queries whatever their number.
-
-    Totals are live from the register: active households; active persons who have not moved
-    out, plus those found moved out in this campaign (they were screened, and counted).
-    What was done comes from the campaign's running counts."""
+def _totals(campaign: Campaign, grids: QuerySet[OrgUnit], key: Any) -> dict[Any, Coverage]:
+    """Coverage of ``grids`` summed by ``key`` (an expression over the grid's fields, named
+    ``row`` here: its id, or the path of the unit above it), in two queries whatever the
+    number of grids: the register's totals per grid are kept in GridCount, what was done in
+    the campaign's tallies."""
+    result: dict[Any, Coverage] = {}
     grid_ids = grids.values("pk")
-    result: dict[int, Coverage] = {}
-
-    def of(grid_id: int) -> Coverage:
-        return result.setdefault(grid_id, Coverage())
-
-    for grid_id, n in (
-        Household.objects.filter(is_active=True, grid__in=grid_ids)
-        .values_list("grid")
-        .annotate(n=Count("pk"))
+    for row, households, persons in (
+        GridCount.objects.filter(grid__in=grid_ids)
+        .annotate(row=key("grid__"))
+        .values_list("row")
+        .annotate(Sum("households"), Sum("persons"))
         .order_by()
     ):
-        of(grid_id).households_total = n
-    for grid_id, n in (
-        Person.objects.filter(is_active=True, grid__in=grid_ids)
-        .exclude(status=Person.Status.MOVED_OUT)
-        .values_list("grid")
-        .annotate(n=Count("pk"))
+        cov = result.setdefault(row, Coverage())
+        cov.households_total = households or 0
+        cov.persons_total = persons or 0
+    sums = {name: Sum(name) for name in TALLY_FIELDS}
+    for done in (
+        CampaignTally.objects.filter(campaign=campaign, grid__in=grid_ids)
+        .annotate(row=key("grid__"))
+        .values("row")
+        .annotate(**sums)
         .order_by()
     ):
-        of(grid_id).persons_total = n
-    for row in CampaignTally.objects.filter(campaign=campaign, grid__in=grid_ids).values(
-        "grid", *TALLY_FIELDS
-    ):
-        cov = of(row.pop("grid"))
-        for name, value in row.items():
-            setattr(cov, name, value)
+        cov = result.setdefault(done.pop("row"), Coverage())
+        for name, value in done.items():
+            setattr(cov, name, value or 0)
+        # Found moved out in this campaign: screened, and so counted, though the register
+        # no longer expects them.
         cov.persons_total += cov.persons_moved_out
     return result
+
+
+def _by_grid(prefix: str) -> F:
+    return F(f"{prefix}pk")
+
+
+def grid_coverage(campaign: Campaign, grids: QuerySet[OrgUnit]) -> dict[int, Coverage]:
+    """Coverage per grid (by grid id) of ``grids``, in two queries whatever their number.
+
+    Totals: active households, and active persons who have not moved out (kept per grid in
+    GridCount by the register's services), plus those found moved out in this campaign
+    (they were screened, and counted). What was done comes from the campaign's tallies."""
+    return _totals(campaign, grids, _by_grid)
 
 
 def coverage(
@@ -244,31 +254,34 @@ def coverage(
 ) -> tuple[Coverage, list[Coverage]]:
     """The campaign's coverage in what the user may see below ``under`` (default: the whole
     campaign): the total, and one row per unit one level below ``under`` — per grid when
-    those are grids. Rows are in tree order."""
-    grids = grids_of(campaign, user, under=under)
-    per_grid = grid_coverage(campaign, grids)
-    paths = dict(grids.values_list("pk", "path"))
+    those are grids. Rows are in tree order. Summed by the database: three queries, whatever
+    the number of grids."""
     base = under if under is not None else campaign.unit
-    level = len(base.path_ids)
+    grids = grids_of(campaign, user, under=under)
+    # The row of a grid is the unit one level below ``base`` on its path: the path's prefix
+    # one zero-padded id longer than ``base``'s (the grid itself when it is that unit).
+    cut = len(base.path) + len(OrgUnit.child_path("", 0)) - 1
+    per_row = _totals(campaign, grids, lambda prefix: Substr(f"{prefix}path", 1, cut))
+    units = {u.path: u for u in OrgUnit.objects.filter(path__in=list(per_row))}
     total = Coverage(unit=base)
-    rows: dict[int, Coverage] = {}
-    for grid_id, path in paths.items():
-        ids = [int(part) for part in path.strip("/").split("/")]
-        row_id = ids[level] if len(ids) > level else ids[-1]
-        cov = per_grid.get(grid_id, Coverage())
-        rows.setdefault(row_id, Coverage()).add(cov)
-        total.add(cov)
-    units = OrgUnit.objects.in_bulk(list(rows))
-    for unit_id, row in rows.items():
-        row.unit = units[unit_id]
-    ordered = sorted(rows.values(), key=lambda r: r.unit.path if r.unit else "")
-    return total, ordered
+    rows: list[Coverage] = []
+    for path in sorted(per_row):
+        row = per_row[path]
+        row.unit = units.get(path)
+        if row.unit is None:
+            continue
+        total.add(row)
+        rows.append(row)
+    return total, rows
 
 
-def worker_coverage(campaign: Campaign, user: Any) -> list[Coverage]:
-    """Per grid worker of the campaign (in what the user may see): their grids' coverage.
-    ``unit`` is None; ``workers`` holds the worker."""
-    grids = grids_of(campaign, user)
+def worker_coverage(
+    campaign: Campaign, user: Any, *, under: OrgUnit | None = None
+) -> list[Coverage]:
+    """Per grid worker of the campaign (in what the user may see, below ``under``): their
+    grids' coverage, the workers with most households left first. ``unit`` is None;
+    ``workers`` holds the worker. Three queries whatever the number of grids."""
+    grids = grids_of(campaign, user, under=under)
     per_grid = grid_coverage(campaign, grids)
     per_worker: dict[int, Coverage] = {}
     for assignment in CampaignAssignment.objects.filter(
@@ -276,7 +289,10 @@ def worker_coverage(campaign: Campaign, user: Any) -> list[Coverage]:
     ).select_related("worker"):
         row = per_worker.setdefault(assignment.worker_id, Coverage(workers=[assignment.worker]))
         row.add(per_grid.get(assignment.grid_id, Coverage()))
-    return sorted(per_worker.values(), key=lambda r: str(r.workers[0]))
+    return sorted(
+        per_worker.values(),
+        key=lambda r: (-r.households_left, -r.persons_never_seen, str(r.workers[0])),
+    )
 
 
 @dataclass(frozen=True)
@@ -479,9 +495,9 @@ class CampaignFigures:
 
 def campaigns_coverage(campaigns: Sequence[Campaign], user: Any) -> dict[int, CampaignFigures]:
     """Coverage (by campaign id) of each of ``campaigns`` in the user's view scope, and of the
-    grids given to the user: five queries at most, whatever the number of campaigns, grids and
-    households (households and persons counted per grid, what was done summed per campaign).
-    Meant for a page of campaigns (20 or so)."""
+    grids given to the user: four queries at most, whatever the number of campaigns, grids and
+    households (the register's totals summed from the per-grid counts, what was done from the
+    tallies, per campaign). Meant for a page of campaigns (20 or so)."""
     if not campaigns:
         return {}
     paths = {c.pk: c.unit.path for c in campaigns}
@@ -493,21 +509,6 @@ def campaigns_coverage(campaigns: Sequence[Campaign], user: Any) -> dict[int, Ca
         user,
         Perm.SCREENING_VIEW,
     ).values("pk")
-    households: dict[int, tuple[str, int]] = {
-        grid_id: (path, n)
-        for grid_id, path, n in Household.objects.filter(is_active=True, grid__in=grids)
-        .values_list("grid", "grid__path")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    persons: dict[int, tuple[str, int]] = {
-        grid_id: (path, n)
-        for grid_id, path, n in Person.objects.filter(is_active=True, grid__in=grids)
-        .exclude(status=Person.Status.MOVED_OUT)
-        .values_list("grid", "grid__path")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
     sums = {name: Sum(name) for name in TALLY_FIELDS}
     done = {
         row.pop("campaign"): row
@@ -534,10 +535,23 @@ def campaigns_coverage(campaigns: Sequence[Campaign], user: Any) -> dict[int, Ca
             .order_by()
         }
 
-    def figures(counts: dict[str, Any] | None, keep: Any) -> Coverage:
+    # The register's totals of each campaign (and of the user's own grids in it), summed by
+    # the database from the per-grid counts: one query for the whole page of campaigns.
+    wanted: dict[str, Any] = {}
+    for campaign_id, path in paths.items():
+        inside = Q(grid__path__startswith=path)
+        wanted[f"h{campaign_id}"] = Sum("households", filter=inside)
+        wanted[f"p{campaign_id}"] = Sum("persons", filter=inside)
+    for campaign_id, grid_ids in mine_grids.items():
+        own = Q(grid__in=sorted(grid_ids))
+        wanted[f"hm{campaign_id}"] = Sum("households", filter=own)
+        wanted[f"pm{campaign_id}"] = Sum("persons", filter=own)
+    register = GridCount.objects.filter(grid__in=grids).aggregate(**wanted)
+
+    def figures(counts: dict[str, Any] | None, key: str) -> Coverage:
         cov = Coverage()
-        cov.households_total = sum(n for g, (p, n) in households.items() if keep(g, p))
-        cov.persons_total = sum(n for g, (p, n) in persons.items() if keep(g, p))
+        cov.households_total = register[f"h{key}"] or 0
+        cov.persons_total = register[f"p{key}"] or 0
         for name, value in (counts or {}).items():
             setattr(cov, name, value or 0)
         cov.persons_total += cov.persons_moved_out
@@ -545,14 +559,10 @@ def campaigns_coverage(campaigns: Sequence[Campaign], user: Any) -> dict[int, Ca
 
     result: dict[int, CampaignFigures] = {}
     for campaign in campaigns:
-        path = paths[campaign.pk]
-        entry = CampaignFigures(
-            all=figures(done.get(campaign.pk), lambda _g, p, path=path: p.startswith(path))
-        )
+        entry = CampaignFigures(all=figures(done.get(campaign.pk), str(campaign.pk)))
         entry.all.unit = campaign.unit
         if campaign.pk in mine_grids:
-            own = mine_grids[campaign.pk]
-            entry.mine = figures(done_mine.get(campaign.pk), lambda g, _p, own=own: g in own)
+            entry.mine = figures(done_mine.get(campaign.pk), f"m{campaign.pk}")
         result[campaign.pk] = entry
     return result
 
@@ -560,33 +570,9 @@ def campaigns_coverage(campaigns: Sequence[Campaign], user: Any) -> dict[int, Ca
 def coverage_and_workers(
     campaign: Campaign, user: Any, *, under: OrgUnit | None = None
 ) -> tuple[Coverage, list[Coverage], list[Coverage]]:
-    """:func:`coverage` and :func:`worker_coverage` together (below ``under`` for both),
-    counting the grids once: seven queries whatever the number of grids and households."""
-    grids = grids_of(campaign, user, under=under)
-    per_grid = grid_coverage(campaign, grids)
-    paths = dict(grids.values_list("pk", "path"))
-    base = under if under is not None else campaign.unit
-    level = len(base.path_ids)
-    total = Coverage(unit=base)
-    rows: dict[int, Coverage] = {}
-    for grid_id, path in paths.items():
-        ids = [int(part) for part in path.strip("/").split("/")]
-        row_id = ids[level] if len(ids) > level else ids[-1]
-        cov = per_grid.get(grid_id, Coverage())
-        rows.setdefault(row_id, Coverage()).add(cov)
-        total.add(cov)
-    units = OrgUnit.objects.in_bulk(list(rows))
-    for unit_id, row in rows.items():
-        row.unit = units[unit_id]
-    ordered = sorted(rows.values(), key=lambda r: r.unit.path if r.unit else "")
-    per_worker: dict[int, Coverage] = {}
-    for assignment in CampaignAssignment.objects.filter(
-        campaign=campaign, grid__in=list(paths)
-    ).select_related("worker"):
-        row = per_worker.setdefault(assignment.worker_id, Coverage(workers=[assignment.worker]))
-        row.add(per_grid.get(assignment.grid_id, Coverage()))
-    workers = sorted(per_worker.values(), key=lambda r: str(r.workers[0]))
-    return total, ordered, workers
+    """:func:`coverage` and :func:`worker_coverage` together (below ``under`` for both)."""
+    total, rows = coverage(campaign, user, under=under)
+    return total, rows, worker_coverage(campaign, user, under=under)
 
 
 def assigned_grids(campaign: Campaign, worker: Any) -> QuerySet[OrgUnit]:

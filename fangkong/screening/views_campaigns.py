@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -49,6 +50,16 @@ CAMPAIGNS_PER_PAGE = 20
 TODO_PER_PAGE = 30
 # Grids per page of the assignment overview.
 GRIDS_PER_PAGE = 50
+# Rows of the coverage page's unit and grid worker tables, per page.
+COVERAGE_ROWS = 50
+
+
+def _query_without(request: AuthedRequest, name: str) -> str:
+    params = request.GET.copy()
+    params.pop(name, None)
+    return params.urlencode()
+
+
 # How often the coverage page refreshes its figures, in seconds.
 POLL_SECONDS = 30
 
@@ -142,13 +153,18 @@ def campaign_detail(request: AuthedRequest, campaign_id: int) -> HttpResponse:
             trail = list(OrgUnit.objects.filter(pk__in=between).order_by("path"))
     total, rows, workers = selectors.coverage_and_workers(campaign, request.user, under=under)
     may_manage = may(request.user, Perm.SCREENING_MANAGE, campaign)
+    # A unit may hold thousands of grids and grid workers: both tables are paged.
+    row_page = Paginator(rows, COVERAGE_ROWS).get_page(request.GET.get("page"))
+    worker_page = Paginator(workers, COVERAGE_ROWS).get_page(request.GET.get("wpage"))
     context: dict[str, Any] = {
         "campaign": campaign,
         "under": under,
         "trail": trail,
         "total": total,
-        "rows": rows,
-        "workers": workers,
+        "rows": row_page,
+        "workers": worker_page,
+        "rows_query": _query_without(request, "page"),
+        "workers_query": _query_without(request, "wpage"),
         "may_manage": may_manage,
         "poll_seconds": POLL_SECONDS,
         "refreshed_at": timezone.localtime(),

@@ -9,6 +9,7 @@ worker of LZ-01-01 and was given it when campaign1 opened.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -29,7 +30,7 @@ from fangkong.org.models import (
     household_search_text,
     person_search_text,
 )
-from fangkong.screening import services
+from fangkong.screening import selectors, services
 from fangkong.screening.models import (
     Campaign,
     CampaignAssignment,
@@ -666,6 +667,7 @@ def _add_households(world: World, grids: list[OrgUnit], per_grid: int) -> None:
     for household, head in zip(households, heads, strict=True):
         household.head = head
     Household.objects.bulk_update(households, ["head"])
+    org_services.refresh_grid_counts({g.pk for g in grids})  # written around the services
 
 
 def _add_campaigns(world: World, total: int) -> None:
@@ -750,3 +752,20 @@ def test_the_coverage_poll_costs_no_more_than_the_page(world: World) -> None:
 
     assert poll.queries == page.queries
     assert poll.size < page.size
+
+
+def test_a_unit_of_many_grids_pages_its_rows_and_its_grid_workers(world: World) -> None:
+    _add_grids(world, 60)  # LZ-01 now holds 60 grids, each with one household
+    client = _client(world, "office")
+    url = _campaign_url(world.campaign1) + f"?unit={world.unit1.pk}"
+
+    first = client.get(url).content.decode()
+    second = client.get(url + "&page=2").content.decode()
+
+    rows = re.compile(r'<td><a href="/screening/campaigns/\d+/todo/\?grid=\d+')
+    assert (len(rows.findall(first)), len(rows.findall(second))) == (50, 10)
+    assert "page=2" in first and "wpage=" not in first  # one grid worker: one page
+    # The totals above the tables count every grid, not only the page's.
+    total, _rows = selectors.coverage(world.campaign1, world.user("office"), under=world.unit1)
+    # visited: every other new grid (29) and 一站1排3号, screened in the world
+    assert (total.households_total, total.households_visited) == (60, 30)
