@@ -12,8 +12,6 @@ file in a temporary folder or on a PostgreSQL database created for the run
 (``BENCH_POSTGRES_URL``, default ``postgres://postgres@127.0.0.1:5432/fangkong_bench``) and
 dropped after it.
 
-While the pages do not exist yet (their URL names do not resolve), the same reads are
-measured through the selectors they call (``mode``: "selectors" instead of "pages").
 ``BENCH_REQUESTS`` changes the number of requests per page (the tests use a few).
 """
 
@@ -145,17 +143,15 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def _targets() -> tuple[str, dict[str, tuple[Callable[[], Any], Callable[[], int]]]]:
-    """What to measure: the pages when their URLs resolve, else the selectors they call.
-    Each target gives a call and a function counting the queries of one call."""
+def _targets() -> dict[str, tuple[Callable[[], Any], Callable[[], int]]]:
+    """The pages measured, each as a call (one GET) and a function counting its queries."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import reverse
 
     from fangkong.org.models import OrgUnit, User
 
-    from . import selectors
     from .models import Campaign
 
     campaign = Campaign.objects.select_related("unit").get()
@@ -171,64 +167,30 @@ def _targets() -> tuple[str, dict[str, tuple[Callable[[], Any], Callable[[], int
 
         return count
 
-    try:
-        detail = reverse("screening:campaign_detail", kwargs={"campaign_id": campaign.pk})
-        todo = reverse("screening:campaign_todo", kwargs={"campaign_id": campaign.pk})
-        ledger = reverse("screening:ledger")
-    except NoReverseMatch:
-        detail = todo = ledger = ""
-    calls: dict[str, Callable[[], Any]]
-    if detail:
-        mode = "pages"
-        as_office, as_worker = Client(), Client()
-        as_office.force_login(office)
-        as_worker.force_login(worker)
+    detail = reverse("screening:campaign_detail", kwargs={"campaign_id": campaign.pk})
+    todo = reverse("screening:campaign_todo", kwargs={"campaign_id": campaign.pk})
+    ledger = reverse("screening:ledger")
+    as_office, as_worker = Client(), Client()
+    as_office.force_login(office)
+    as_worker.force_login(worker)
 
-        def get(client: Client, url: str) -> Callable[[], Any]:
-            def call() -> Any:
-                response = client.get(url)
-                if response.status_code != 200:
-                    raise RuntimeError(f"GET {url}: {response.status_code}")
-                return response
+    def get(client: Client, url: str) -> Callable[[], Any]:
+        def call() -> Any:
+            response = client.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {url}: {response.status_code}")
+            return response
 
-            return call
+        return call
 
-        calls = {
-            "coverage_branch": get(as_office, detail),
-            "coverage_unit": get(as_office, f"{detail}?unit={unit.pk}"),
-            "todo": get(as_worker, todo),
-            "ledger": get(as_office, ledger),
-            "ledger_key": get(as_office, f"{ledger}?key_only=1"),
-        }
-    else:
-        mode = "selectors"
-
-        def todo_lists() -> Any:
-            mine = selectors.TodoFilters(mine=True)
-            households = selectors.households_left(campaign, worker, mine)
-            persons = selectors.persons_never_seen(campaign, worker, mine)
-            return (
-                list(households[:50]),
-                households.count(),
-                list(persons[:50]),
-                persons.count(),
-            )
-
-        def ledger_page(filters: selectors.LedgerFilters | None = None) -> Callable[[], Any]:
-            def call() -> Any:
-                screenings = selectors.screenings_for(office, filters)
-                return list(screenings[:50]), screenings.count()
-
-            return call
-
-        calls = {
-            "coverage_branch": lambda: selectors.coverage(campaign, office),
-            "coverage_unit": lambda: selectors.coverage(campaign, office, under=unit),
-            "todo": todo_lists,
-            "ledger": ledger_page(),
-            "ledger_key": ledger_page(selectors.LedgerFilters(key_only=True)),
-        }
-    return mode, {name: (call, counted(call)) for name, call in calls.items()}
+    calls = {
+        "coverage_branch": get(as_office, detail),
+        "coverage_unit": get(as_office, f"{detail}?unit={unit.pk}"),
+        "todo": get(as_worker, todo),
+        "ledger": get(as_office, ledger),
+        "ledger_key": get(as_office, f"{ledger}?key_only=1"),
+    }
+    return {name: (call, counted(call)) for name, call in calls.items()}
 
 
 def measure(persons: int, requests: int = REQUESTS) -> dict[str, Any]:
@@ -257,13 +219,12 @@ def measure(persons: int, requests: int = REQUESTS) -> dict[str, Any]:
         seeded_screening = round(time.perf_counter() - started, 1)
     # else: a database kept from an earlier run (measured again after a change)
 
-    mode, targets = _targets()
+    targets = _targets()
     tallies = CampaignTally.objects.aggregate(
         visited=Sum("households_visited"), key=Sum("key_persons")
     )
     figures: dict[str, Any] = {
         "database": connection.vendor,
-        "mode": mode,
         "persons": Person.objects.count(),
         "households": Household.objects.count(),
         "households_visited": tallies["visited"],

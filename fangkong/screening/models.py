@@ -250,7 +250,9 @@ class CampaignTally(models.Model):
     totals come live from the register; these are what was done."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tallies")
-    grid = models.ForeignKey("org.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey(
+        "org.OrgUnit", on_delete=models.PROTECT, related_name="campaign_tallies"
+    )
     households_visited = models.PositiveIntegerField(default=0)
     households_nobody_home = models.PositiveIntegerField(default=0)
     persons_screened = models.PositiveIntegerField(default=0)

@@ -12,6 +12,7 @@ from django.db.models import (
     Case,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -21,14 +22,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Substr
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from fangkong.core.permissions import Perm
 from fangkong.core.regions import ancestor_codes
 from fangkong.core.scoping import restrict, scope_for
 from fangkong.core.search import substring_filter
-from fangkong.org.models import GridCount, Household, OrgUnit, Person
+from fangkong.org.models import GridCount, Household, OrgUnit, Person, User
 
 from .models import (
     SEVERITY,
@@ -149,6 +150,7 @@ class Coverage:
     """What is done and what is left in a part of a campaign."""
 
     unit: OrgUnit | None = None
+    unit_path: str = ""
     households_total: int = 0
     households_visited: int = 0
     households_nobody_home: int = 0
@@ -250,49 +252,88 @@ def grid_coverage(campaign: Campaign, grids: QuerySet[OrgUnit]) -> dict[int, Cov
 
 
 def coverage(
-    campaign: Campaign, user: Any, *, under: OrgUnit | None = None
+    campaign: Campaign, user: Any, *, under: OrgUnit | None = None, units: bool = True
 ) -> tuple[Coverage, list[Coverage]]:
     """The campaign's coverage in what the user may see below ``under`` (default: the whole
     campaign): the total, and one row per unit one level below ``under`` — per grid when
     those are grids. Rows are in tree order. Summed by the database: three queries, whatever
-    the number of grids."""
+    the number of grids. With ``units=False`` the rows' units are not loaded (``unit_path``
+    says which each is): a page that shows some of thousands of rows loads its own with
+    :func:`attach_units`."""
     base = under if under is not None else campaign.unit
     grids = grids_of(campaign, user, under=under)
     # The row of a grid is the unit one level below ``base`` on its path: the path's prefix
     # one zero-padded id longer than ``base``'s (the grid itself when it is that unit).
     cut = len(base.path) + len(OrgUnit.child_path("", 0)) - 1
     per_row = _totals(campaign, grids, lambda prefix: Substr(f"{prefix}path", 1, cut))
-    units = {u.path: u for u in OrgUnit.objects.filter(path__in=list(per_row))}
     total = Coverage(unit=base)
     rows: list[Coverage] = []
     for path in sorted(per_row):
         row = per_row[path]
-        row.unit = units.get(path)
-        if row.unit is None:
-            continue
+        row.unit_path = path
         total.add(row)
         rows.append(row)
+    if units:
+        attach_units(rows)
     return total, rows
+
+
+def attach_units(rows: Sequence[Coverage]) -> None:
+    """Load the unit of each row (by its ``unit_path``) in one query."""
+    found = {u.path: u for u in OrgUnit.objects.filter(path__in=[r.unit_path for r in rows])}
+    for row in rows:
+        row.unit = found.get(row.unit_path)
+
+
+def worker_sums(campaign: Campaign, user: Any, *, under: OrgUnit | None = None) -> QuerySet[Any]:
+    """Per grid worker of the campaign (in what the user may see, below ``under``), the sums
+    over their grids as dicts (``worker`` and the count fields), summed by the database and
+    ordered with the workers most behind first: page it, then :func:`worker_rows`."""
+    grids = grids_of(campaign, user, under=under)
+    zero = Value(0)
+    sums: dict[str, Any] = {
+        "households_total": Coalesce(Sum("grid__count__households"), zero),
+        "persons_expected": Coalesce(Sum("grid__count__persons"), zero),
+        **{name: Coalesce(Sum(f"tally__{name}"), zero) for name in TALLY_FIELDS},
+    }
+    return (
+        CampaignAssignment.objects.filter(campaign=campaign, grid__in=grids.values("pk"))
+        .annotate(
+            tally=FilteredRelation(
+                "grid__campaign_tallies", condition=Q(grid__campaign_tallies__campaign=campaign)
+            )
+        )
+        .values("worker")
+        .annotate(**sums)
+        .annotate(
+            left=F("households_total") - F("households_visited"),
+            unseen=F("persons_expected") + F("persons_moved_out") - F("persons_screened"),
+        )
+        .order_by("-left", "-unseen", "worker")
+    )
+
+
+def worker_rows(sums: Sequence[dict[str, Any]]) -> list[Coverage]:
+    """Coverage rows of :func:`worker_sums` rows (a page of them), ``workers`` holding the
+    grid worker (loaded in one query)."""
+    users = User.objects.in_bulk([row["worker"] for row in sums])
+    rows = []
+    for row in sums:
+        cov = Coverage(workers=[users[row["worker"]]])
+        cov.households_total = row["households_total"]
+        for name in TALLY_FIELDS:
+            setattr(cov, name, row[name])
+        cov.persons_total = row["persons_expected"] + row["persons_moved_out"]
+        rows.append(cov)
+    return rows
 
 
 def worker_coverage(
     campaign: Campaign, user: Any, *, under: OrgUnit | None = None
 ) -> list[Coverage]:
-    """Per grid worker of the campaign (in what the user may see, below ``under``): their
-    grids' coverage, the workers with most households left first. ``unit`` is None;
-    ``workers`` holds the worker. Three queries whatever the number of grids."""
-    grids = grids_of(campaign, user, under=under)
-    per_grid = grid_coverage(campaign, grids)
-    per_worker: dict[int, Coverage] = {}
-    for assignment in CampaignAssignment.objects.filter(
-        campaign=campaign, grid__in=grids.values("pk")
-    ).select_related("worker"):
-        row = per_worker.setdefault(assignment.worker_id, Coverage(workers=[assignment.worker]))
-        row.add(per_grid.get(assignment.grid_id, Coverage()))
-    return sorted(
-        per_worker.values(),
-        key=lambda r: (-r.households_left, -r.persons_never_seen, str(r.workers[0])),
-    )
+    """Every grid worker's row of :func:`worker_sums` (``unit`` is None; ``workers`` holds
+    the worker): most households left first."""
+    return worker_rows(list(worker_sums(campaign, user, under=under)))
 
 
 @dataclass(frozen=True)
@@ -565,14 +606,6 @@ def campaigns_coverage(campaigns: Sequence[Campaign], user: Any) -> dict[int, Ca
             entry.mine = figures(done_mine.get(campaign.pk), f"m{campaign.pk}")
         result[campaign.pk] = entry
     return result
-
-
-def coverage_and_workers(
-    campaign: Campaign, user: Any, *, under: OrgUnit | None = None
-) -> tuple[Coverage, list[Coverage], list[Coverage]]:
-    """:func:`coverage` and :func:`worker_coverage` together (below ``under`` for both)."""
-    total, rows = coverage(campaign, user, under=under)
-    return total, rows, worker_coverage(campaign, user, under=under)
 
 
 def assigned_grids(campaign: Campaign, worker: Any) -> QuerySet[OrgUnit]:

@@ -151,11 +151,15 @@ def campaign_detail(request: AuthedRequest, campaign_id: int) -> HttpResponse:
         else:
             between = under.path_ids[len(campaign.unit.path_ids) : -1]
             trail = list(OrgUnit.objects.filter(pk__in=between).order_by("path"))
-    total, rows, workers = selectors.coverage_and_workers(campaign, request.user, under=under)
+    total, rows = selectors.coverage(campaign, request.user, under=under, units=False)
     may_manage = may(request.user, Perm.SCREENING_MANAGE, campaign)
     # A unit may hold thousands of grids and grid workers: both tables are paged.
     row_page = Paginator(rows, COVERAGE_ROWS).get_page(request.GET.get("page"))
-    worker_page = Paginator(workers, COVERAGE_ROWS).get_page(request.GET.get("wpage"))
+    selectors.attach_units(list(row_page.object_list))
+    worker_page = Paginator(
+        selectors.worker_sums(campaign, request.user, under=under), COVERAGE_ROWS
+    ).get_page(request.GET.get("wpage"))
+    worker_page.object_list = selectors.worker_rows(list(worker_page.object_list))
     context: dict[str, Any] = {
         "campaign": campaign,
         "under": under,
