@@ -149,3 +149,13 @@ def add_screening_world(world: World) -> None:
     ContactLink.objects.create(
         person=world.person11b, source=world.person11, kind="risk_arrival", last_contact=at.date()
     )
+
+
+def english_client(world: World, username: str) -> Any:
+    """A test client logged in as the persona ``username``, asking for English pages (the
+    tests compare messages with their English source text)."""
+    from django.test import Client
+
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(world.user(username))
+    return client

@@ -16,6 +16,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
 from django_htmx.middleware import HtmxDetails
 
 from fangkong.core.permissions import Perm
@@ -96,8 +97,41 @@ def save_form(
     return redirect(obj.get_absolute_url())  # type: ignore[attr-defined]
 
 
-def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int | None = None) -> Page:
-    paginator = Paginator(queryset, per_page or settings.PAGE_SIZE)
+class CappedPaginator(Paginator):
+    """A paginator that counts at most ``cap`` + 1 rows: past the cap the list says "more
+    than <cap>" instead of counting hundreds of thousands of rows on every request (the
+    database stops at the cap). ``capped`` tells which; pages stay reachable up to the cap.
+    """
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, cap: int) -> None:
+        super().__init__(object_list, per_page)
+        self.queryset = object_list
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        return self.queryset.order_by()[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+
+def paginate(
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    per_page: int | None = None,
+    *,
+    count_cap: int | None = None,
+) -> Page:
+    """The page of ``queryset`` the request asks for. With ``count_cap``, the count stops
+    there (see :class:`CappedPaginator`)."""
+    size = per_page or settings.PAGE_SIZE
+    paginator = (
+        CappedPaginator(queryset, size, cap=count_cap)
+        if count_cap is not None
+        else Paginator(queryset, size)
+    )
     return paginator.get_page(request.GET.get("page"))
 
 

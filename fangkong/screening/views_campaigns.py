@@ -233,7 +233,12 @@ def campaign_todo(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     worker = None
     wanted = request.GET.get("worker", "")
     if wanted.isdigit():
-        worker = User.objects.filter(pk=int(wanted)).first()
+        # Only a grid worker of this campaign in the user's view (no other user is named).
+        worker = User.objects.filter(
+            pk=int(wanted),
+            campaign_assignments__campaign=campaign,
+            campaign_assignments__grid__in=grids.values("pk"),
+        ).first()
         if worker is not None:
             own = selectors.assigned_grids(campaign, worker).values("pk")
             households = households.filter(grid__in=own)

@@ -37,6 +37,8 @@ from .models import ContactKind, Screening
 from .rules import describe
 
 LEDGER_PAGE_SIZE = 50
+# The ledger counts its rows up to this many; beyond, it says "more than 10,000".
+LEDGER_COUNT_CAP = 10_000
 PERSON_SCREENINGS = 20  # results shown on the person page
 
 
@@ -83,7 +85,7 @@ def ledger(request: AuthedRequest) -> HttpResponse:
     screenings = selectors.screenings_for(request.user, filters).select_related(
         "contact_person__grid"
     )
-    page = paginate(request, screenings, LEDGER_PAGE_SIZE)
+    page = paginate(request, screenings, LEDGER_PAGE_SIZE, count_cap=LEDGER_COUNT_CAP)
     page.object_list = list(page.object_list)
     _annotate(page.object_list, request.user)
     return render_page(

@@ -22,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 
 from fangkong.core.permissions import Role
 from fangkong.core.testing import PASSWORD, World
+from fangkong.core.testing import english_client as _client
 from fangkong.org import services as org_services
 from fangkong.org.models import (
     Household,
@@ -49,12 +50,6 @@ def _frozen_time() -> Iterator[None]:
     """Today is 2020-02-10; the session's last-seen time is kept out of the query counts."""
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def _client(world: World, username: str) -> Client:
-    client = Client(headers={"accept-language": "en"})
-    client.force_login(world.user(username))
-    return client
 
 
 def _campaign_url(campaign: Campaign, rest: str = "") -> str:
@@ -289,6 +284,19 @@ def test_the_to_do_list_of_one_worker_from_the_coverage_page(world: World) -> No
 
     assert f"todo/?worker={worker.pk}&amp;mine=0" in detail.content.decode()
     assert [h.pk for h in todo.context["page"]] == [extra.pk]
+    assert todo.context["worker"] == worker
+
+
+def test_the_to_do_list_names_no_user_who_is_not_a_grid_worker_of_the_campaign(
+    world: World,
+) -> None:
+    # head2 is no grid worker of campaign1: asking for them filters nothing and names nobody.
+    todo = _client(world, "office").get(
+        _campaign_url(world.campaign1, f"todo/?worker={world.user('head2').pk}&mine=0")
+    )
+
+    assert todo.context["worker"] is None
+    assert "head2" not in todo.content.decode()
 
 
 # ---------------------------------------------------------------------------------------------

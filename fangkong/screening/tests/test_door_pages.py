@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.test import Client
 
 from fangkong.core.testing import World
+from fangkong.core.testing import english_client as _client
 from fangkong.org import services as org_services
 from fangkong.org.models import Household, Person
 from fangkong.screening import selectors, services
@@ -32,12 +32,6 @@ def _frozen_time() -> Iterator[None]:
     """Today is 2020-02-10, 10:30 in Beijing: inside campaign1 (from 2020-02-01)."""
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def _client(world: World, username: str) -> Client:
-    client = Client(headers={"accept-language": "en"})
-    client.force_login(world.user(username))
-    return client
 
 
 def _household_url(world: World, household: Household | None = None) -> str:

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.test import Client
 from django.utils import translation
 from python_calamine import CalamineWorkbook
 
 from fangkong.core.models import SensitiveAccess
 from fangkong.core.tabular.writing import LEDGER_LANGUAGE, XLSX_CONTENT_TYPE
 from fangkong.core.testing import World
+from fangkong.core.testing import english_client as _client
 from fangkong.org.models import Person
 from fangkong.screening import exports, ledger, services
 from fangkong.screening.models import Region, Screening
@@ -34,12 +34,6 @@ URL = "/screening/ledger/export/"
 def _frozen_time() -> Iterator[None]:
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def _client(world: World, username: str) -> Client:
-    client = Client(headers={"accept-language": "en"})
-    client.force_login(world.user(username))
-    return client
 
 
 @pytest.fixture

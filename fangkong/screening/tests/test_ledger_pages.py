@@ -14,8 +14,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from fangkong.core.testing import World
+from fangkong.core.testing import english_client as _client
 from fangkong.org.models import Household, Person, person_search_text
-from fangkong.screening import services
+from fangkong.screening import services, views_ledger
 from fangkong.screening.models import ContactLink, Region, Screening
 
 TZ = dt.timezone(dt.timedelta(hours=8))
@@ -28,12 +29,6 @@ def _frozen_time() -> Iterator[None]:
     """Today is 2020-02-10; the session's last-seen time is kept out of the query counts."""
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def _client(world: World, username: str) -> Client:
-    client = Client(headers={"accept-language": "en"})
-    client.force_login(world.user(username))
-    return client
 
 
 @pytest.fixture
@@ -374,3 +369,25 @@ def test_a_page_costs_the_same_queries_for_200_rows_as_for_10(
     assert many_size > few_size, f"{key}: the rows added are not in the answer"
     assert many == few, f"{key}: {few} queries for {FEW} rows, {many} for {MANY}"
     assert many <= BUDGETS[key], f"{key}: {many} queries, budget {BUDGETS[key]}"
+
+
+def test_a_ledger_longer_than_the_count_cap_says_more_than_and_still_pages(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a million results the ledger stops counting at the cap (the database stops there)."""
+    monkeypatch.setattr(views_ledger, "LEDGER_COUNT_CAP", 1)
+    monkeypatch.setattr(views_ledger, "LEDGER_PAGE_SIZE", 1)
+    client = _client(world, "office")  # sees both campaigns' results: 张建国, 王立新
+
+    first = client.get("/screening/ledger/")
+    second = client.get("/screening/ledger/?page=2")
+
+    assert "More than 1 results: narrow them down with the filters" in first.content.decode()
+    assert first.context["page"].paginator.capped is True
+    names = [s.person.name for s in first.context["page"]] + [
+        s.person.name for s in second.context["page"]
+    ]
+    assert sorted(names) == ["张建国", "王立新"]
+    one = client.get("/screening/ledger/?campaign=" + str(world.campaign1.pk))
+    assert one.context["page"].paginator.capped is False
+    assert "1 result" in one.content.decode()

@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from fangkong.core.testing import World
+from fangkong.core.testing import english_client as _client
 from fangkong.screening import services
 from fangkong.screening.models import Region, RiskAreaPeriod
 
@@ -29,12 +30,6 @@ def _frozen_time() -> Iterator[None]:
     """Today is 2020-02-10; the session's last-seen time is kept out of the query counts."""
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def _client(world: World, username: str) -> Client:
-    client = Client(headers={"accept-language": "en"})
-    client.force_login(world.user(username))
-    return client
 
 
 def test_the_office_adds_a_period_by_region_code(world: World, regions: None) -> None:
