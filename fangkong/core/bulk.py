@@ -322,3 +322,16 @@ def streaming_reads(cache_kib: int = 8192) -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
             if mapped is not None:
                 cursor.execute(f"PRAGMA mmap_size={int(mapped[0])}")
+
+
+def analyze(tables_of: Sequence[type[models.Model]]) -> None:
+    """Refresh the planner statistics of the tables of ``models`` after a bulk load."""
+    tables = [m._meta.db_table for m in tables_of]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE " + ", ".join(tables))
+        elif connection.vendor == "sqlite":
+            # A sample per index is enough for the planner and takes a moment, not minutes.
+            cursor.execute("PRAGMA analysis_limit=1000")
+            for table in tables:
+                cursor.execute(f"ANALYZE {table}")

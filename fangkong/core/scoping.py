@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=models.Model)
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """The materialised paths of the units strictly above the unit at ``path``, top first."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+
+
 @dataclass(frozen=True)
 class Scope:
     """The subtrees (by materialised path) where a permission holds."""
@@ -54,11 +60,7 @@ class Scope:
 
     def ancestor_paths(self) -> set[str]:
         """The paths of the units strictly above the scope's subtrees."""
-        found: set[str] = set()
-        for path in self.paths:
-            parts = path.strip("/").split("/")
-            found.update("/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts)))
-        return found
+        return {above for path in self.paths for above in ancestor_paths(path)}
 
     def unit_q(self, prefix: str = "") -> Q:
         """A Q over OrgUnit (``prefix`` leads from another model to it) limited to the scope."""

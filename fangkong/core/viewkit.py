@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
@@ -21,6 +22,7 @@ from django_htmx.middleware import HtmxDetails
 
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import has_perm
+from fangkong.core.tabular.writing import XLSX_CONTENT_TYPE
 
 if TYPE_CHECKING:
     from fangkong.org.models import User
@@ -115,6 +117,19 @@ class CappedPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > self.cap
+
+
+def xlsx_response(write: Callable[[IO[bytes]], object], filename: str) -> FileResponse:
+    """The file ``write`` produces, written to a temporary file first (memory stays flat
+    however large it is) and sent from there; the file is deleted once sent."""
+    file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (FileResponse closes it)
+    try:
+        write(file)
+        file.seek(0)
+    except BaseException:
+        file.close()
+        raise
+    return FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 
 def paginate(

@@ -22,10 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from fangkong.core import bulk
 from fangkong.core.bulk import BulkTable, lock_tables, next_id, reset_sequences
 from fangkong.core.permissions import Role
 from fangkong.core.validators import id_check_character
@@ -475,24 +476,15 @@ def _lock_tables() -> None:
 
 def analyze() -> None:
     """Refresh the planner statistics of the tables just filled."""
-    tables = [
-        m._meta.db_table
-        for m in (
+    bulk.analyze(
+        (
             OrgUnit,
             Household,
             Person,
             TimelineEvent,
             *(model.history.model for model in (OrgUnit, Household, Person)),
         )
-    ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE " + ", ".join(tables))
-        elif connection.vendor == "sqlite":
-            # A sample per index is enough for the planner and takes a moment, not minutes.
-            cursor.execute("PRAGMA analysis_limit=1000")
-            for table in tables:
-                cursor.execute(f"ANALYZE {table}")
+    )
 
 
 # ---------------------------------------------------------------------------------------------

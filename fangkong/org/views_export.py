@@ -3,9 +3,7 @@ with full numbers (after a confirmation, recorded), and the roster import templa
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 from django.http import FileResponse, QueryDict
 from django.http.response import HttpResponseBase
@@ -15,8 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import restrict
-from fangkong.core.tabular.writing import XLSX_CONTENT_TYPE
-from fangkong.core.viewkit import AuthedRequest, query_without_page, requires
+from fangkong.core.viewkit import AuthedRequest, query_without_page, requires, xlsx_response
 
 from . import exports, selectors
 from .forms import PersonFilterForm
@@ -40,26 +37,12 @@ def person_filters(data: QueryDict, user: Any) -> tuple[PersonFilterForm, select
     return form, filters
 
 
-def _xlsx_response(write: Callable[[IO[bytes]], object], filename: str) -> FileResponse:
-    """The file ``write`` produces, written to a temporary file first (memory stays flat
-    however large it is) and sent from there; the file is deleted once sent."""
-    file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (FileResponse closes it)
-    try:
-        write(file)
-        file.seek(0)
-    except BaseException:
-        file.close()
-        raise
-    # Django writes a non-ASCII name as RFC 5987 ``filename*=utf-8''…``.
-    return FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
-
-
 @require_GET
 @requires(Perm.REGISTER_VIEW)
 def person_export(request: AuthedRequest) -> FileResponse:
     """The person list with its filters as a ledger, ID and phone numbers masked."""
     _form, filters = person_filters(request.GET, request.user)
-    return _xlsx_response(
+    return xlsx_response(
         lambda file: exports.export_person_ledger(file, user=request.user, filters=filters),
         exports.ledger_filename(),
     )
@@ -92,7 +75,7 @@ def person_export_unmasked(request: AuthedRequest) -> HttpResponseBase:
     persons where the user may see them; the export is recorded in the audit trail."""
     if request.method == "POST":
         _form, filters = person_filters(request.POST, request.user)
-        return _xlsx_response(
+        return xlsx_response(
             lambda file: exports.export_person_ledger(
                 file, user=request.user, filters=filters, unmasked=True
             ),
@@ -121,7 +104,7 @@ def person_export_unmasked(request: AuthedRequest) -> HttpResponseBase:
 @requires(Perm.REGISTER_EDIT)
 def roster_template(request: AuthedRequest) -> FileResponse:
     """The roster import template, with the grids the user may import into."""
-    return _xlsx_response(
+    return xlsx_response(
         lambda file: exports.write_roster_template(file, user=request.user),
         exports.template_filename(),
     )

@@ -32,6 +32,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.core import bulk
 from fangkong.core.bulk import (
     BulkTable,
     allocate_ids,
@@ -730,20 +731,14 @@ def _follow_presence(changes: list[tuple[str, int]], now: dt.datetime) -> None:
 
 def analyze() -> None:
     """Refresh the planner statistics of the tables just filled."""
-    models: Sequence[Any] = (
-        Screening,
-        Screening.history.model,
-        ContactLink,
-        HouseholdVisit,
-        CampaignHousehold,
-        CampaignTally,
-        TimelineEvent,
+    bulk.analyze(
+        (
+            Screening,
+            Screening.history.model,
+            ContactLink,
+            HouseholdVisit,
+            CampaignHousehold,
+            CampaignTally,
+            TimelineEvent,
+        )
     )
-    tables = [m._meta.db_table for m in models]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE " + ", ".join(tables))
-        elif connection.vendor == "sqlite":
-            cursor.execute("PRAGMA analysis_limit=1000")
-            for table in tables:
-                cursor.execute(f"ANALYZE {table}")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.core.health import clean_symptoms, clean_temperature
 from fangkong.core.permissions import Perm, Role
-from fangkong.core.scoping import check_perm_on, has_perm
+from fangkong.core.scoping import ancestor_paths, check_perm_on, has_perm
 from fangkong.org import services as org_services
 from fangkong.org.models import Household, OrgUnit, Person, RoleAssignment, User
 from fangkong.org.services import add_timeline_event
@@ -240,7 +240,10 @@ def create_campaign(
     grids = list(campaign_grids(campaign).values_list("pk", "path"))
     workers = list(
         RoleAssignment.objects.filter(role=Role.GRID_WORKER, user__is_active=True)
-        .filter(Q(org_unit__path__startswith=unit.path) | Q(org_unit__path__in=_above(unit.path)))
+        .filter(
+            Q(org_unit__path__startswith=unit.path)
+            | Q(org_unit__path__in=ancestor_paths(unit.path))
+        )
         .values_list("user_id", "org_unit__path")
     )
     CampaignAssignment.objects.bulk_create(
@@ -255,12 +258,16 @@ def create_campaign(
     return campaign
 
 
-def _above(path: str) -> list[str]:
-    parts = path.strip("/").split("/")
-    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
-
-
 CAMPAIGN_FIELDS = ("name", "start", "end", "instructions")
+
+
+def _campaign_to_change(actor: User | None, campaign: Campaign) -> Campaign:
+    """The campaign re-read under a row lock, once the actor may manage it (403 otherwise)."""
+    locked = (
+        Campaign.objects.select_for_update(of=("self",)).select_related("unit").get(pk=campaign.pk)
+    )
+    _check_on(actor, Perm.SCREENING_MANAGE, locked.unit)
+    return locked
 
 
 @transaction.atomic
@@ -268,10 +275,7 @@ def update_campaign(*, actor: User | None, campaign: Campaign, **changes: Any) -
     unknown = set(changes) - set(CAMPAIGN_FIELDS)
     if unknown:
         raise TypeError(f"unknown campaign fields: {sorted(unknown)}")
-    campaign = (
-        Campaign.objects.select_for_update(of=("self",)).select_related("unit").get(pk=campaign.pk)
-    )
-    _check_on(actor, Perm.SCREENING_MANAGE, campaign.unit)
+    campaign = _campaign_to_change(actor, campaign)
     for name, value in changes.items():
         setattr(campaign, name, value.strip() if isinstance(value, str) else value)
     if not campaign.name:
@@ -285,10 +289,7 @@ def update_campaign(*, actor: User | None, campaign: Campaign, **changes: Any) -
 @transaction.atomic
 def close_campaign(*, actor: User | None, campaign: Campaign) -> Campaign:
     """Close the campaign: nothing more is recorded in it; its ledger and coverage remain."""
-    campaign = (
-        Campaign.objects.select_for_update(of=("self",)).select_related("unit").get(pk=campaign.pk)
-    )
-    _check_on(actor, Perm.SCREENING_MANAGE, campaign.unit)
+    campaign = _campaign_to_change(actor, campaign)
     if not campaign.is_open:
         raise ValidationError(_("The campaign is already closed."))
     campaign.status = Campaign.Status.CLOSED
@@ -300,10 +301,7 @@ def close_campaign(*, actor: User | None, campaign: Campaign) -> Campaign:
 
 @transaction.atomic
 def reopen_campaign(*, actor: User | None, campaign: Campaign) -> Campaign:
-    campaign = (
-        Campaign.objects.select_for_update(of=("self",)).select_related("unit").get(pk=campaign.pk)
-    )
-    _check_on(actor, Perm.SCREENING_MANAGE, campaign.unit)
+    campaign = _campaign_to_change(actor, campaign)
     if campaign.is_open:
         raise ValidationError(_("The campaign is already open."))
     campaign.status = Campaign.Status.OPEN
@@ -326,7 +324,7 @@ def assign_grid(
         RoleAssignment.objects.filter(
             role=Role.GRID_WORKER,
             user__in=[w.pk for w in workers],
-            org_unit__path__in=[*_above(grid.path), grid.path],
+            org_unit__path__in=[*ancestor_paths(grid.path), grid.path],
         ).values_list("user_id", flat=True)
     )
     refused = [str(w) for w in workers if w.pk not in allowed]

@@ -14,8 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from fangkong.core.permissions import Perm
-from fangkong.core.viewkit import AuthedRequest, requires
-from fangkong.org.views_export import _xlsx_response
+from fangkong.core.viewkit import AuthedRequest, requires, xlsx_response
 
 from . import imports
 
@@ -57,4 +56,4 @@ def risk_area_import(request: AuthedRequest) -> HttpResponse:
 @requires(Perm.RISK_AREAS_MANAGE)
 def risk_area_template(request: AuthedRequest) -> FileResponse:
     """The import template: the list sheet with an example row, and its instructions."""
-    return _xlsx_response(imports.write_template, imports.template_filename())
+    return xlsx_response(imports.write_template, imports.template_filename())

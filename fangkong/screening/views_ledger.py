@@ -4,13 +4,11 @@ person page's screening section with the close-contact graph."""
 from __future__ import annotations
 
 import math
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -20,13 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from fangkong.core.health import symptom_labels
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import get_scoped_or_404, has_perm, may, restrict, scope_for
-from fangkong.core.tabular.writing import XLSX_CONTENT_TYPE
 from fangkong.core.viewkit import (
     AuthedRequest,
     paginate,
     query_without_page,
     render_page,
     requires,
+    xlsx_response,
 )
 from fangkong.org.models import Person
 from fangkong.org.selectors import audit_trail
@@ -101,19 +99,6 @@ def ledger(request: AuthedRequest) -> HttpResponse:
     )
 
 
-def _xlsx_response(write: Callable[[IO[bytes]], object], filename: str) -> FileResponse:
-    """The file ``write`` produces, written to a temporary file first (memory stays flat
-    however large it is) and sent from there; the file is deleted once sent."""
-    file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (FileResponse closes it)
-    try:
-        write(file)
-        file.seek(0)
-    except BaseException:
-        file.close()
-        raise
-    return FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
-
-
 def _filter_summary(form: LedgerFilterForm) -> list[tuple[str, str]]:
     """The filters in force, as (label, value) pairs to show."""
     if not form.is_bound or not form.is_valid():
@@ -144,7 +129,7 @@ def ledger_export(request: AuthedRequest) -> HttpResponseBase:
         if not has_perm(user, Perm.PII_REVEAL):
             raise PermissionDenied
         _form, filters = ledger_filters(request.POST, user)
-        return _xlsx_response(
+        return xlsx_response(
             lambda file: exports.export_screening_ledger(
                 file, user=user, filters=filters, unmasked=True
             ),
@@ -152,7 +137,7 @@ def ledger_export(request: AuthedRequest) -> HttpResponseBase:
         )
     if not request.GET.get("full"):
         _form, filters = ledger_filters(request.GET, user)
-        return _xlsx_response(
+        return xlsx_response(
             lambda file: exports.export_screening_ledger(file, user=user, filters=filters),
             exports.ledger_filename(),
         )
