@@ -11,8 +11,16 @@ MO := $(PO:.po=.mo)
 
 .PHONY: run test setup lint format migrate messages bench clean
 
+# The scheduler (missed checks and visits, escalation) runs in the background beside the
+# server and stops with it. POSIX sh (dash runs no EXIT trap when a signal kills it, so INT and
+# TERM are trapped): Ctrl-C reaches both processes, the shell waits for the scheduler to finish
+# its run; when the server exits otherwise, or make is terminated, the scheduler gets SIGTERM.
 run: setup migrate
 	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py run_scheduler & scheduler=$$!; \
+	trap 'wait $$scheduler; scheduler=' INT; \
+	trap '[ -z "$$scheduler" ] || { kill $$scheduler; wait $$scheduler; }' EXIT; \
+	trap 'exit 143' TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: setup

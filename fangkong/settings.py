@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "fangkong.core",
     "fangkong.org",
     "fangkong.screening",
+    "fangkong.alerts",
+    "fangkong.observation",
 ]
 
 MIDDLEWARE = [

@@ -36,3 +36,23 @@ class SensitiveAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_type}#{self.object_id}"
+
+
+class JobRun(models.Model):
+    """When a scheduled job (see :mod:`fangkong.core.jobs`) last completed: the next run
+    catches up from there, so downtime is made good and nothing is done twice."""
+
+    name = models.CharField(_("job"), max_length=60, primary_key=True)
+    last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    last_completed_at = models.DateTimeField(_("last completed"), null=True, blank=True)
+    # The time the last completed run covered up to ("now" when it started).
+    covered_until = models.DateTimeField(_("covered until"), null=True, blank=True)
+    last_result = models.IntegerField(_("last result"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled job run")
+        verbose_name_plural = _("scheduled job runs")
+
+    def __str__(self) -> str:
+        return self.name

@@ -35,11 +35,28 @@ class Perm(StrEnum):
     SCREENING_VIEW = "screening.view"  # see campaigns, coverage and the screening ledger
     SCREENING_RECORD = "screening.record"  # screen households and persons, register arrivals
     SCREENING_MANAGE = "screening.manage"  # run campaigns, assign grids, set the rules
+    OBSERVATION_VIEW = "observation.view"  # see episodes, readings, visits, needs, care visits
+    # start observation, take temperatures, record follow-up visits, needs and care visits,
+    # print the notice with the self-report link, reissue or revoke that link
+    OBSERVATION_RECORD = "observation.record"
+    # extend or shorten a period, release, refer, record a suspected or confirmed case
+    OBSERVATION_DECIDE = "observation.decide"
+    OBSERVATION_MANAGE = "observation.manage"  # the observation rules and period presets
+    ALERTS_VIEW = "alerts.view"  # see the alerts inbox
+    ALERTS_HANDLE = "alerts.handle"  # acknowledge and resolve alerts
 
 
 MATRIX: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
-    Role.LEADER: frozenset({Perm.REGISTER_VIEW, Perm.AUDIT_VIEW, Perm.SCREENING_VIEW}),
+    Role.LEADER: frozenset(
+        {
+            Perm.REGISTER_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.SCREENING_VIEW,
+            Perm.OBSERVATION_VIEW,
+            Perm.ALERTS_VIEW,
+        }
+    ),
     Role.OFFICE: frozenset(
         {
             Perm.REGISTER_VIEW,
@@ -52,6 +69,12 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.SCREENING_VIEW,
             Perm.SCREENING_RECORD,
             Perm.SCREENING_MANAGE,
+            Perm.OBSERVATION_VIEW,
+            Perm.OBSERVATION_RECORD,
+            Perm.OBSERVATION_DECIDE,
+            Perm.OBSERVATION_MANAGE,
+            Perm.ALERTS_VIEW,
+            Perm.ALERTS_HANDLE,
         }
     ),
     Role.UNIT_HEAD: frozenset(
@@ -62,6 +85,11 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.AUDIT_VIEW,
             Perm.SCREENING_VIEW,
             Perm.SCREENING_RECORD,
+            Perm.OBSERVATION_VIEW,
+            Perm.OBSERVATION_RECORD,
+            Perm.OBSERVATION_DECIDE,
+            Perm.ALERTS_VIEW,
+            Perm.ALERTS_HANDLE,
         }
     ),
     Role.GRID_WORKER: frozenset(
@@ -71,10 +99,22 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.PII_REVEAL,
             Perm.SCREENING_VIEW,
             Perm.SCREENING_RECORD,
+            Perm.OBSERVATION_VIEW,
+            Perm.OBSERVATION_RECORD,
+            Perm.ALERTS_VIEW,
+            Perm.ALERTS_HANDLE,
         }
     ),
     Role.CHECKPOINT: frozenset({Perm.REGISTER_VIEW}),
-    Role.AUDITOR: frozenset({Perm.REGISTER_VIEW, Perm.AUDIT_VIEW, Perm.SCREENING_VIEW}),
+    Role.AUDITOR: frozenset(
+        {
+            Perm.REGISTER_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.SCREENING_VIEW,
+            Perm.OBSERVATION_VIEW,
+            Perm.ALERTS_VIEW,
+        }
+    ),
 }
 
 

@@ -80,17 +80,28 @@ class ScopedModel:
     # Seen when its unit's subtree overlaps the user's scope (inside it or above it), not only
     # when inside: a campaign over the whole branch is seen by the grid worker of one grid.
     overlap: bool = False
+    # What URLs call an object of it (``<arg>_id``); the model's name in lower case by default.
+    url_arg: str = ""
+
+    @property
+    def arg(self) -> str:
+        return self.url_arg or self.model.__name__.lower()
 
 
 _REGISTRY: dict[type[models.Model], ScopedModel] = {}
 
 
 def register(
-    model: type[models.Model], *, unit_field: str, view_perm: Perm, overlap: bool = False
+    model: type[models.Model],
+    *,
+    unit_field: str,
+    view_perm: Perm,
+    overlap: bool = False,
+    url_arg: str = "",
 ) -> None:
     """Declare how ``model`` is scoped. Called from each app's ``AppConfig.ready``."""
     _REGISTRY[model] = ScopedModel(
-        model=model, unit_field=unit_field, view_perm=view_perm, overlap=overlap
+        model=model, unit_field=unit_field, view_perm=view_perm, overlap=overlap, url_arg=url_arg
     )
 
 

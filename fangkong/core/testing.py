@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from fangkong.core.permissions import Role
@@ -46,6 +47,9 @@ class World:
     # add_screening_world), set by build_world.
     campaign1: Any = None  # over LZ-01
     campaign2: Any = None  # over LZ-02
+    # Observation (see add_observation_world): one running episode per unit.
+    episode1: Any = None  # 张小明 (person11b), LZ-01-01
+    episode2: Any = None  # 王立新 (person21), LZ-02-01
 
     def user(self, name: str) -> User:
         return self.users[name]
@@ -59,9 +63,14 @@ def _ensure_reference_data() -> None:
 
     if not Region.objects.filter(pk="620723").exists():
         load_regions(Region)
+    from fangkong.observation.reference import ensure
+
+    ensure()
 
 
-def build_world() -> World:
+def build_world(*, observation: bool = False) -> World:
+    """The world; with ``observation``, also the episodes of :func:`add_observation_world`
+    (which change the status of 张小明 and 王立新 to under observation)."""
     _ensure_reference_data()
     unit = services.create_org_unit
     branch = unit(actor=None, code="LZ", name="临泽分公司", kind=OrgUnit.Kind.BRANCH)
@@ -124,6 +133,8 @@ def build_world() -> World:
             username=username, password=PASSWORD, role=role, org_unit=where
         )
     add_screening_world(world)
+    if observation:
+        add_observation_world(world)
     for p in (p11, p11b, p12, p21, h11, h12, h21):
         p.refresh_from_db()
     return world
@@ -149,6 +160,67 @@ def add_screening_world(world: World) -> None:
     ContactLink.objects.create(
         person=world.person11b, source=world.person11, kind="risk_arrival", last_contact=at.date()
     )
+
+
+def add_observation_world(world: World) -> None:
+    """Home isolation for 张小明 (person11b, close contact of 2020-02-01) and 王立新 (person21,
+    arrival of 2020-02-02), both started on 2020-02-03 at 08:00 with the 14-day preset (last
+    day 2020-02-15 and 2020-02-16). Each has a morning reading on 2020-02-04 (36.6 °C for
+    张小明, 38.1 °C for 王立新: a fever alert in LZ-02-01), a follow-up visit that day and an
+    open need; the household of 张小明 has had a care visit (10 kg rice)."""
+    from fangkong.observation import services as observation
+    from fangkong.observation.models import CareItemKind, Need, ObservationEpisode
+
+    zone = dt.timezone(dt.timedelta(hours=8))
+    start = dt.datetime(2020, 2, 3, 8, 0, tzinfo=zone)
+    reason = ObservationEpisode.Reason
+    counts = ObservationEpisode.CountsFrom
+    world.episode1 = observation.start_episode(
+        actor=None,
+        entry=observation.EpisodeStart(
+            person=world.person11b,
+            reason=reason.CONTACT,
+            counts_from=dt.date(2020, 2, 1),
+            counts_from_kind=counts.LAST_CONTACT,
+        ),
+        at=start,
+    )
+    world.episode2 = observation.start_episode(
+        actor=None,
+        entry=observation.EpisodeStart(
+            person=world.person21,
+            reason=reason.ARRIVAL,
+            counts_from=dt.date(2020, 2, 2),
+            counts_from_kind=counts.ARRIVAL,
+        ),
+        at=start,
+    )
+    morning = dt.datetime(2020, 2, 4, 8, 30, tzinfo=zone)
+    for episode, value in ((world.episode1, "36.6"), (world.episode2, "38.1")):
+        observation.record_reading(actor=None, episode=episode, value=value, taken_at=morning)
+        observation.record_visit(
+            actor=None,
+            episode=episode,
+            mode="phone",
+            visited_at=morning,
+            visitor_name="赵网格员",
+            findings="无异常",
+        )
+        observation.raise_need(
+            actor=None, episode=episode, kind=Need.Kind.SUPPLIES, description="大米、食用油"
+        )
+    rice = CareItemKind.objects.get(name="大米")
+    observation.record_care_visit(
+        actor=None,
+        household=world.household11,
+        visited_on=dt.date(2020, 2, 5),
+        visitors="张书记、赵网格员",
+        items={rice.pk: Decimal("10")},
+        words="感谢组织关心",
+        episode=world.episode1,
+    )
+    for name in ("episode1", "episode2"):
+        getattr(world, name).refresh_from_db()
 
 
 def english_client(world: World, username: str) -> Any:

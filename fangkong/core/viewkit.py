@@ -154,3 +154,74 @@ def query_without_page(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
+
+
+def filter_summary(form: forms.Form) -> list[tuple[str, str]]:
+    """The filters in force in a bound filter form, as (label, value) pairs to show."""
+    if not form.is_bound or not form.is_valid():
+        return []
+    summary = []
+    for name, value in form.cleaned_data.items():
+        if value in (None, "", False):
+            continue
+        field = form.fields[name]
+        shown = "" if value is True else str(value)
+        choices = dict(getattr(field, "choices", ()) or ())
+        if isinstance(value, str) and value in choices:
+            shown = str(choices[value])
+        summary.append((str(field.label), shown))
+    return summary
+
+
+def ledger_export(
+    request: HttpRequest,
+    *,
+    read_filters: Callable[[Any, Any], tuple[forms.Form, Any]],
+    rows: Callable[[Any, Any], QuerySet[Any]],
+    write: Callable[..., object],
+    filename: str,
+    confirm_template: str,
+) -> HttpResponseBase:
+    """The export of a ledger, the same for every ledger.
+
+    GET: the ledger with its filters (``read_filters(data, user)`` → (form, filters)) as an
+    Excel file (``write(file, user=…, filters=…, unmasked=…)``), numbers masked. GET with
+    ``full=1``: what an export with full numbers holds (``rows(user, filters)``, of which
+    those the user may reveal) and that it is recorded, with a button to confirm. POST (the
+    confirmation, with the filters): the file with full numbers. Full numbers need
+    ``pii.reveal`` (else 403)."""
+    from fangkong.core.scoping import restrict
+
+    user = request.user
+    if request.method == "POST":
+        if not has_perm(user, Perm.PII_REVEAL):
+            raise PermissionDenied
+        _form, filters = read_filters(request.POST, user)
+        return xlsx_response(
+            lambda file: write(file, user=user, filters=filters, unmasked=True), filename
+        )
+    if not request.GET.get("full"):
+        _form, filters = read_filters(request.GET, user)
+        return xlsx_response(lambda file: write(file, user=user, filters=filters), filename)
+    if not has_perm(user, Perm.PII_REVEAL):
+        raise PermissionDenied
+    form, filters = read_filters(request.GET, user)
+    listed = rows(user, filters)
+    count = restrict(listed, user, Perm.PII_REVEAL).count()
+    params = request.GET.copy()
+    params.pop("full", None)
+    params.pop("page", None)
+    context = {
+        "form": form,
+        "summary": filter_summary(form),
+        "count": count,
+        "left_out": listed.count() - count,
+        "hidden": [
+            (name, value)
+            for name, values in params.lists()
+            if name in form.fields
+            for value in values
+        ],
+        "query": params.urlencode(),
+    }
+    return render(request, confirm_template, context)

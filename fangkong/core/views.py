@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -30,15 +33,94 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+@dataclass(frozen=True)
+class HomeCard:
+    """One figure of the home page, linking to the list it counts."""
+
+    label: str
+    element_id: str
+    value: int
+    url: str
+    warn: bool = False  # shown in red when not zero
+
+
+def _to_handle(user: Any) -> list[HomeCard]:
+    """The alerts to handle and the observation figures of the user's scope, for the roles
+    that see them (one query for the alerts, three for observation)."""
+    from fangkong.alerts.selectors import alert_counts
+    from fangkong.observation.selectors import observation_counts
+
+    cards: list[HomeCard] = []
+    if has_perm(user, Perm.ALERTS_VIEW):
+        alerts = alert_counts(user)
+        inbox = reverse("alerts:inbox")
+        cards += [
+            HomeCard(
+                _("Open alerts"),
+                "count-alerts-open",
+                alerts.open,
+                f"{inbox}?status=open",
+                warn=True,
+            ),
+            HomeCard(
+                _("Acknowledged alerts"),
+                "count-alerts-acknowledged",
+                alerts.acknowledged,
+                f"{inbox}?status=acknowledged",
+            ),
+            HomeCard(
+                _("Escalated, not acknowledged"),
+                "count-alerts-escalated",
+                alerts.escalated,
+                f"{inbox}?status=open&level=1",
+                warn=True,
+            ),
+        ]
+    if has_perm(user, Perm.OBSERVATION_VIEW):
+        figures = observation_counts(user)
+        ledger = reverse("observation:ledger")
+        cards += [
+            HomeCard(
+                _("Under observation now"),
+                "count-episodes-active",
+                figures.active,
+                f"{ledger}?status=active",
+            ),
+            HomeCard(
+                _("Due for release"),
+                "count-episodes-due",
+                figures.due_today,
+                f"{ledger}?due_today=on",
+            ),
+            HomeCard(
+                _("Fevers today"),
+                "count-fevers-today",
+                figures.fevers_today,
+                f"{ledger}?fever_today=on",
+                warn=True,
+            ),
+            HomeCard(
+                _("No visit yet today"),
+                "count-no-visit-today",
+                figures.no_visit_today,
+                f"{ledger}?no_visit_today=on",
+            ),
+        ]
+    return cards
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The figures of the user's scope and the open campaigns with their coverage (for a grid
-    worker, what is left in their own grids): a fixed number of queries, see
-    fangkong/org/tests/test_query_budgets.py."""
+    """The figures of the user's scope, the alerts to handle and the observation figures, and
+    the open campaigns with their coverage (for a grid worker, what is left in their own
+    grids): a fixed number of queries, see fangkong/org/tests/test_query_budgets.py."""
     from fangkong.screening.models import Campaign
     from fangkong.screening.selectors import campaigns_coverage, campaigns_for
 
-    context: dict[str, Any] = {"counts": home_counts(request.user)}
+    context: dict[str, Any] = {
+        "counts": home_counts(request.user),
+        "to_handle": _to_handle(request.user),
+    }
     if has_perm(request.user, Perm.SCREENING_VIEW):
         campaigns = list(
             campaigns_for(request.user, status=Campaign.Status.OPEN)[: HOME_CAMPAIGNS + 1]

@@ -576,14 +576,49 @@ def changed_summary(changes: Sequence[tuple[str, Any, Any]], source: str) -> str
     return _("Changed ") + "; ".join(labels) + _source_suffix(source)
 
 
+# Statuses that follow from the person's observation episodes (observation.services sets
+# them, in one place); the register's own forms and API cannot set or clear them.
+EPISODE_STATUSES = frozenset(
+    {
+        Person.Status.UNDER_OBSERVATION,
+        Person.Status.REFERRED,
+        Person.Status.SUSPECTED,
+        Person.Status.CONFIRMED,
+    }
+)
+
+
+def _check_status_change(person: Person, changes: dict[str, Any], by_episodes: bool) -> None:
+    new = changes.get("status", person.status)
+    if by_episodes or new == person.status:
+        return
+    if new in EPISODE_STATUSES or person.status in EPISODE_STATUSES:
+        raise ValidationError(
+            {
+                "status": _(
+                    "Under observation, referred, suspected and confirmed follow from the "
+                    "person's observation episodes: start or decide an episode instead."
+                )
+            }
+        )
+
+
 @transaction.atomic
 def update_person(
-    *, actor: User | None, person: Person, source: str = "", **changes: Any
+    *,
+    actor: User | None,
+    person: Person,
+    source: str = "",
+    status_by_episodes: bool = False,
+    **changes: Any,
 ) -> PersonResult:
-    """Change a person. A move to another household keeps the old one in the history."""
+    """Change a person. A move to another household keeps the old one in the history.
+    ``status_by_episodes`` is for the observation workflow, the one place that sets the
+    statuses its episodes imply."""
     person = _lock_for_change(
         person, actor=actor, perm=Perm.REGISTER_EDIT, changes=changes, allowed=PERSON_FIELDS
     )
+    _check_status_change(person, changes, status_by_episodes)
     before = {name: getattr(person, name) for name in PERSON_FIELDS}
     old_household = person.household
     for name, value in changes.items():

@@ -639,11 +639,8 @@ def _follow_presence(actor: User | None, person: Person, presence: str, source: 
         target = Person.Status.NORMAL  # back, or (a correction) had not moved out after all
     if target is None or person.status == target:
         return
-    if target == Person.Status.AWAY and person.status not in (
-        Person.Status.NORMAL,
-        Person.Status.MOVED_OUT,
-    ):
-        return  # under observation, referred, …: that status says more than "away"
+    if person.status in org_services.EPISODE_STATUSES:
+        return  # under observation, referred, …: set by the episodes, and says more
     org_services.update_person(actor=actor, person=person, status=target, source=source)
 
 

@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -15,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from fangkong.core import viewkit
 from fangkong.core.health import symptom_labels
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import get_scoped_or_404, has_perm, may, restrict, scope_for
@@ -24,7 +24,6 @@ from fangkong.core.viewkit import (
     query_without_page,
     render_page,
     requires,
-    xlsx_response,
 )
 from fangkong.org.models import Person
 from fangkong.org.selectors import audit_trail
@@ -99,70 +98,19 @@ def ledger(request: AuthedRequest) -> HttpResponse:
     )
 
 
-def _filter_summary(form: LedgerFilterForm) -> list[tuple[str, str]]:
-    """The filters in force, as (label, value) pairs to show."""
-    if not form.is_bound or not form.is_valid():
-        return []
-    summary = []
-    for name, value in form.cleaned_data.items():
-        if value in (None, "", False):
-            continue
-        field = form.fields[name]
-        shown = "" if value is True else str(value)
-        choices = dict(getattr(field, "choices", ()) or ())
-        if isinstance(value, str) and value in choices:
-            shown = str(choices[value])
-        summary.append((str(field.label), shown))
-    return summary
-
-
 @require_http_methods(["GET", "POST"])
 @requires(Perm.SCREENING_VIEW)
 def ledger_export(request: AuthedRequest) -> HttpResponseBase:
-    """GET: the ledger with its filters as an Excel file, ID and phone numbers masked.
-    GET with ``full=1``: what an export with full numbers will hold and that it is recorded,
-    with a button to confirm. POST (the confirmation, with the filters): the file with full
-    numbers, of the results where the user may see them, recorded in the audit trail. Full
-    numbers need ``pii.reveal`` (else 403)."""
-    user = request.user
-    if request.method == "POST":
-        if not has_perm(user, Perm.PII_REVEAL):
-            raise PermissionDenied
-        _form, filters = ledger_filters(request.POST, user)
-        return xlsx_response(
-            lambda file: exports.export_screening_ledger(
-                file, user=user, filters=filters, unmasked=True
-            ),
-            exports.ledger_filename(),
-        )
-    if not request.GET.get("full"):
-        _form, filters = ledger_filters(request.GET, user)
-        return xlsx_response(
-            lambda file: exports.export_screening_ledger(file, user=user, filters=filters),
-            exports.ledger_filename(),
-        )
-    if not has_perm(user, Perm.PII_REVEAL):
-        raise PermissionDenied
-    form, filters = ledger_filters(request.GET, user)
-    listed = selectors.screenings_for(user, filters)
-    count = restrict(listed, user, Perm.PII_REVEAL).count()
-    params = request.GET.copy()
-    params.pop("full", None)
-    params.pop("page", None)
-    context = {
-        "form": form,
-        "summary": _filter_summary(form),
-        "count": count,
-        "left_out": listed.count() - count,
-        "hidden": [
-            (name, value)
-            for name, values in params.lists()
-            if name in form.fields
-            for value in values
-        ],
-        "query": params.urlencode(),
-    }
-    return render(request, "screening/ledger_export_confirm.html", context)
+    """The ledger as an Excel file: masked, or with full numbers after a confirmation
+    (see :func:`fangkong.core.viewkit.ledger_export`)."""
+    return viewkit.ledger_export(
+        request,
+        read_filters=ledger_filters,
+        rows=selectors.screenings_for,
+        write=exports.export_screening_ledger,
+        filename=exports.ledger_filename(),
+        confirm_template="screening/ledger_export_confirm.html",
+    )
 
 
 @require_GET

@@ -123,7 +123,9 @@ def test_grid_worker_screens_a_household_of_four_on_a_phone(
     expect(flagged.locator(".key-badge")).to_have_text(zh("Key person"))
     expect(flagged).to_contain_text(zh("Arrival from a risk area"))
     expect(flagged.locator(".reasons")).to_contain_text("武汉市")
-    expect(flagged.get_by_role("button", name=zh("Start observation"))).to_be_disabled()
+    expect(flagged.get_by_role("link", name=zh("Start observation"))).to_have_attribute(
+        "href", re.compile(rf"/observation/start/\?person={returnee.pk}&screening=\d+$")
+    )
     expect(page.get_by_role("alert").first).to_contain_text("陈大伟")
     expect(households).to_have_text("2 / 2")
     expect(persons).to_have_text("5 / 6")

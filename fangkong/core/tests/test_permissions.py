@@ -28,7 +28,10 @@ from fangkong.org.models import Household, OrgUnit, Person, TimelineEvent, User
 # only reads (masked); the auditor reads, including the audit trail, without personal numbers.
 # Screening: the leader and the auditor read campaigns and the ledger; unit heads and grid
 # workers screen; the office also runs the campaigns and sets the rules. The checkpoint
-# operator has no part in screening (health data beyond the gate's task).
+# operator has no part in screening (health data beyond the gate's task). Observation: the
+# leader and the auditor read; grid workers start episodes and record checks, visits, needs and
+# care; unit heads also decide (extend, release, refer, suspected/confirmed); the office also
+# sets the rules and presets. Whoever records also handles alerts.
 
 PERMS = (
     Perm.REGISTER_VIEW,
@@ -41,17 +44,24 @@ PERMS = (
     Perm.SCREENING_VIEW,
     Perm.SCREENING_RECORD,
     Perm.SCREENING_MANAGE,
+    Perm.OBSERVATION_VIEW,
+    Perm.OBSERVATION_RECORD,
+    Perm.OBSERVATION_DECIDE,
+    Perm.OBSERVATION_MANAGE,
+    Perm.ALERTS_VIEW,
+    Perm.ALERTS_HANDLE,
 )
 Y, N = True, False
 EXPECTED: dict[Role, tuple[bool, ...]] = {
-    #            view edit reveal audit org users risk  | screening: view record manage
-    Role.ADMIN: (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    Role.LEADER: (Y, N, N, Y, N, N, N, Y, N, N),
-    Role.OFFICE: (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    Role.UNIT_HEAD: (Y, Y, Y, Y, N, N, N, Y, Y, N),
-    Role.GRID_WORKER: (Y, Y, Y, N, N, N, N, Y, Y, N),
-    Role.CHECKPOINT: (Y, N, N, N, N, N, N, N, N, N),
-    Role.AUDITOR: (Y, N, N, Y, N, N, N, Y, N, N),
+    #             view edit reveal audit org users risk | screening: view record manage
+    #             | observation: view record decide manage | alerts: view handle
+    Role.ADMIN: (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    Role.LEADER: (Y, N, N, Y, N, N, N, Y, N, N, Y, N, N, N, Y, N),
+    Role.OFFICE: (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    Role.UNIT_HEAD: (Y, Y, Y, Y, N, N, N, Y, Y, N, Y, Y, Y, N, Y, Y),
+    Role.GRID_WORKER: (Y, Y, Y, N, N, N, N, Y, Y, N, Y, Y, N, N, Y, Y),
+    Role.CHECKPOINT: (Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N),
+    Role.AUDITOR: (Y, N, N, Y, N, N, N, Y, N, N, Y, N, N, N, Y, N),
 }
 TABLE = [
     pytest.param(role, perm, allowed, id=f"{role.value}-{perm.value}")

@@ -57,6 +57,8 @@ SKIPPED_ROUTES: dict[str, str] = {
     "accounts/password/": "the user's own password",
     "accounts/password/done/": "the user's own password",
     "healthz": "liveness probe: answers whether the database is up, nothing else",
+    "r/": "the public self-report page: no login, an unguessable token instead of an object id "
+    "(its access rules are tested in fangkong/observation/tests/test_selfreport.py)",
     "api/v1/": "the API: walked operation by operation through the OpenAPI schema below",
 }
 # Routes of the API's URLconf that are not operations of its schema.
@@ -70,6 +72,9 @@ SKIPPED_API_ROUTES: dict[str, str] = {
 SAMPLE_VALUES: dict[str, str] = {
     "field_name": "phone",  # org:person_reveal: a field whose full value may be shown
     "region_code": "620723",  # screening:risk_area_end: a region (national data, not scoped)
+    # observation:preset_edit: the first period preset (installed by migration 0002; reference
+    # data of the whole organisation, not scoped: only observation.manage may open it)
+    "preset": "1",
 }
 
 # Query parameters naming an object, by URL name: such a page is walked with the parameter
@@ -77,6 +82,7 @@ SAMPLE_VALUES: dict[str, str] = {
 QUERY_OBJECTS: dict[str, dict[str, str]] = {
     "org:unit_create": {"parent": "orgunit_id"},  # the unit to add a unit or grid under
     "org:person_create": {"household": "household_id"},  # the household to add a person to
+    "observation:start": {"person": "person_id"},  # the person to put under observation
 }
 QUERY_REQUIRED = {"org:unit_create"}
 
@@ -233,8 +239,24 @@ def _op_id(op: Operation) -> str:
 @pytest.fixture(scope="module")
 def _module_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
     with django_db_blocker.unblock(), transaction.atomic():
-        yield build_world()
+        world = build_world(observation=True)
+        _add_alert_in_lz01(world)
+        yield world
         transaction.set_rollback(True)
+
+
+def _add_alert_in_lz01(world: World) -> None:
+    """The world's only alert is in LZ-02 (王立新's fever): an afternoon cough of 张小明
+    raises one in LZ-01, so that the alert pages and endpoints are walked from both sides."""
+    from fangkong.observation import services as observation
+
+    observation.record_reading(
+        actor=None,
+        episode=world.episode1,
+        value="36.9",
+        symptoms=["cough"],
+        taken_at=dt.datetime(2020, 2, 4, 15, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    )
 
 
 @pytest.fixture
@@ -250,7 +272,7 @@ def _model_for(arg: str) -> type[models.Model] | None:
     if not arg.endswith("_id"):
         return None
     wanted = arg.removesuffix("_id")
-    return next((m for m in scoping.registry() if m.__name__.lower() == wanted), None)
+    return next((m for m, entry in scoping.registry().items() if entry.arg == wanted), None)
 
 
 def _unmapped(args: tuple[str, ...]) -> list[str]:

@@ -740,15 +740,31 @@ def test_read_only_roles_may_not_add_a_person_and_nothing_is_created(
 
 def test_a_grid_worker_changes_a_persons_status_and_phone(world: World, api_as: ApiFor) -> None:
     response = api_as("worker11").patch(
-        f"/persons/{world.person11.pk}", {"status": "observation", "phone": "13811112222"}
+        f"/persons/{world.person11.pk}", {"status": "away", "phone": "13811112222"}
     )
     assert response.status_code == 200, response.content
-    assert (response.json()["status"], response.json()["phone"]) == ("observation", "138****2222")
+    assert (response.json()["status"], response.json()["phone"]) == ("away", "138****2222")
     person = Person.objects.get(pk=world.person11.pk)
-    assert (person.status, person.phone, person.name) == ("observation", "13811112222", "张建国")
+    assert (person.status, person.phone, person.name) == ("away", "13811112222", "张建国")
     event = person.timeline.get(kind="changed")
     assert "138****2222" in event.summary
     assert "13811112222" not in event.summary
+
+
+@pytest.mark.parametrize("status", ["observation", "confirmed"])
+def test_a_status_that_follows_from_observation_cannot_be_set_by_hand(
+    world: World, api_as: ApiFor, status: str
+) -> None:
+    before = snapshot()
+    response = api_as("worker11").patch(f"/persons/{world.person11.pk}", {"status": status})
+    assert errors(response) == [
+        (
+            "status",
+            "Under observation, referred, suspected and confirmed follow from the person's "
+            "observation episodes: start or decide an episode instead.",
+        )
+    ]
+    assert snapshot() == before
 
 
 def test_moving_a_person_to_another_household_of_the_unit(world: World, api_as: ApiFor) -> None:
@@ -920,6 +936,24 @@ def test_the_openapi_document_lists_every_endpoint_with_model_named_parameters(
         "/api/v1/screenings": ["get", "post"],
         "/api/v1/screenings/{screening_id}": ["get"],
         "/api/v1/arrivals": ["post"],
+        # observation (fangkong/observation/tests/test_api.py)
+        "/api/v1/episodes": ["get", "post"],
+        "/api/v1/episodes/bulk": ["post"],
+        "/api/v1/episodes/{episode_id}": ["get"],
+        "/api/v1/episodes/{episode_id}/release": ["post"],
+        "/api/v1/episodes/{episode_id}/decision": ["post"],
+        "/api/v1/episodes/{episode_id}/period": ["post"],
+        "/api/v1/episodes/{episode_id}/readings": ["get", "post"],
+        "/api/v1/readings/batch": ["post"],
+        "/api/v1/episodes/{episode_id}/visits": ["get", "post"],
+        "/api/v1/needs": ["get"],
+        "/api/v1/episodes/{episode_id}/needs": ["post"],
+        "/api/v1/needs/{need_id}": ["post"],
+        # alerts (fangkong/alerts/tests/test_api.py)
+        "/api/v1/alerts": ["get"],
+        "/api/v1/alerts/{alert_id}": ["get"],
+        "/api/v1/alerts/{alert_id}/acknowledge": ["post"],
+        "/api/v1/alerts/{alert_id}/resolve": ["post"],
     }
     assert response.json()["components"]["securitySchemes"] == {
         "BearerToken": {"type": "http", "scheme": "bearer"}

@@ -184,13 +184,22 @@ def test_search_texts_are_those_the_models_would_write(seeded: str) -> None:
 
 
 def test_every_person_has_a_created_event_on_the_timeline(seeded: str) -> None:
-    # The screening demo adds its own events (screenings, new arrivals) after these.
+    # The screening demo adds its own events (screenings, new arrivals) after these, and the
+    # observation demo those of the persons it puts under observation.
     created = TimelineEvent.objects.filter(kind="created")
     assert created.count() == PERSONS
     assert set(TimelineEvent.objects.values_list("kind", flat=True)) <= {
         "created",
         "screening",
         "arrival",
+        "changed",  # the register status following the observation
+        "observation_started",
+        "temperature",
+        "follow_up",
+        "need",
+        "need_resolved",
+        "care_visit",
+        "observation_decision",
     }
     assert (
         Person.objects.annotate(n=Count("timeline", filter=Q(timeline__kind="created")))

@@ -39,8 +39,9 @@ from fangkong.org.models import (
 # with three: the session, the user, and the user's role assignments (the scope).
 BUDGETS: dict[str, int] = {
     # persons (three figures in one aggregate), units and grids, households; the open
-    # campaigns, their grids, households and persons per grid, and the work done per campaign
-    "/": 11,
+    # campaigns, their grids, households and persons per grid, and the work done per campaign;
+    # the alerts (one aggregate) and observation (episodes, fevers today, no visit today)
+    "/": 14,
     "/org/units/": 8,  # count, page of units, grids below them, households and persons per grid
     "/org/households/": 7,  # the filter's units, count, page, member counts of the page
     "/org/persons/": 6,  # the filter's units, count, page
@@ -63,6 +64,11 @@ BUDGETS: dict[str, int] = {
     # persons, households, grids, regions, campaigns and workers come with the page; the
     # contact persons the caller may see are one more query (when the page names any)
     "/api/v1/screenings": 5,
+    # token (with its user), role assignments, page, count: persons, grids, units, presets
+    # and deciders come with the page
+    "/api/v1/episodes": 4,
+    "/api/v1/needs": 4,  # the episodes, persons, grids and users come with the page
+    "/api/v1/alerts": 4,  # units, persons and the users who handled them come with the page
 }
 
 FEW, MANY = 10, 200
@@ -278,6 +284,87 @@ def _screenings(world: World, total: int) -> str:
     return "/api/v1/screenings"
 
 
+def _episodes(world: World, total: int) -> str:
+    """Observation episodes of persons of LZ-01-01 up to ``total`` (a new household each),
+    every other one released by head1."""
+    from fangkong.observation.models import ObservationEpisode, PeriodPreset
+
+    have = ObservationEpisode.objects.filter(person__grid=world.grid11).count()
+    _add_households(world.grid11, total - have)
+    persons = Person.objects.filter(grid=world.grid11, episodes__isnull=True).order_by("pk")
+    preset = PeriodPreset.objects.get(is_default=True)
+    end = dt.date(2020, 2, 15)
+    ObservationEpisode.objects.bulk_create(
+        ObservationEpisode(
+            person=person,
+            reason="contact",
+            counts_from=dt.date(2020, 2, 1),
+            counts_from_kind="last_contact",
+            start_date=dt.date(2020, 2, 3),
+            preset=preset,
+            isolation_days=14,
+            isolation_end=end,
+            planned_end=end,
+            place=f"一站{i}排",
+            status="released" if i % 2 else "active",
+            ended_on=dt.date(2020, 2, 9) if i % 2 else None,
+            decided_by=world.user("head1") if i % 2 else None,
+        )
+        for i, person in enumerate(persons[: total - have], start=have)
+    )
+    return "/api/v1/episodes"
+
+
+def _needs(world: World, total: int) -> str:
+    """Needs of one episode in LZ-01-01 up to ``total``, raised, taken on and resolved by
+    named users."""
+    from fangkong.observation.models import Need, ObservationEpisode
+
+    _episodes(world, 1)
+    episode = ObservationEpisode.objects.filter(person__grid=world.grid11).first()
+    have = Need.objects.filter(episode__person__grid=world.grid11).count()
+    Need.objects.bulk_create(
+        Need(
+            episode=episode,
+            kind="supplies",
+            description=f"大米{i}袋",
+            raised_at=NOW - dt.timedelta(hours=i),
+            source="staff",
+            raised_by=world.user("worker11"),
+            assigned_to=world.user("head1"),
+            status="resolved" if i % 2 else "in_progress",
+            resolved_by=world.user("head1") if i % 2 else None,
+            resolution="已送达" if i % 2 else "",
+        )
+        for i in range(have, total)
+    )
+    return "/api/v1/needs"
+
+
+def _alerts(world: World, total: int) -> str:
+    """Alerts of LZ-01-01 up to ``total``, about a person, acknowledged and resolved by
+    named users."""
+    from fangkong.alerts.models import Alert
+
+    have = Alert.objects.filter(unit__path__startswith=world.unit1.path).count()
+    Alert.objects.bulk_create(
+        Alert(
+            kind="fever",
+            key=f"budget:{i}",
+            unit=world.grid11,
+            person=world.person11,
+            summary=f"张建国: 37.{i % 10} °C",
+            raised_at=NOW - dt.timedelta(hours=i),
+            status="resolved",
+            acknowledged_by=world.user("worker11"),
+            resolved_by=world.user("head1"),
+            note="已复测",
+        )
+        for i in range(have, total)
+    )
+    return "/api/v1/alerts"
+
+
 # How to grow the rows of an API list, by the last segment of its path.
 API_ROWS: dict[str, Callable[[World, int], str]] = {
     "org-units": _grids,
@@ -286,6 +373,9 @@ API_ROWS: dict[str, Callable[[World, int], str]] = {
     "risk-areas": _risk_areas,
     "campaigns": _campaigns,
     "screenings": _screenings,
+    "episodes": _episodes,
+    "needs": _needs,
+    "alerts": _alerts,
 }
 
 SCHEMA = api.get_openapi_schema()

@@ -186,7 +186,10 @@ def test_a_person_away_is_back_when_registered_as_arriving(world: World) -> None
 
 def test_a_person_under_observation_keeps_that_status(world: World) -> None:
     org_services.update_person(
-        actor=None, person=world.person11b, status=Person.Status.UNDER_OBSERVATION
+        actor=None,
+        person=world.person11b,
+        status=Person.Status.UNDER_OBSERVATION,
+        status_by_episodes=True,
     )
 
     _register(world, ARRIVED + dt.timedelta(hours=1))

@@ -532,7 +532,10 @@ def test_the_status_follows_what_was_found_at_the_door(world: World) -> None:
 
 def test_a_person_under_observation_found_away_keeps_that_status(world: World) -> None:
     org_services.update_person(
-        actor=None, person=world.person11b, status=Person.Status.UNDER_OBSERVATION
+        actor=None,
+        person=world.person11b,
+        status=Person.Status.UNDER_OBSERVATION,
+        status_by_episodes=True,
     )
 
     services.screen_person(

@@ -24,7 +24,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-MODULES = ("fangkong.core.bench", "fangkong.org.bench", "fangkong.screening.bench")
+MODULES = (
+    "fangkong.core.bench",
+    "fangkong.org.bench",
+    "fangkong.screening.bench",
+    "fangkong.observation.bench",
+)
 
 
 def scenarios() -> dict[str, Any]:

@@ -63,16 +63,19 @@ class Command(BaseCommand):
                 _("Loading demo data: %(persons)s persons (seed %(seed)d)…")
                 % {"persons": f"{persons:,}", "seed": seed}
             )
-        # The screening demo (a campaign under way) goes with the register: one transaction.
+        # The screening demo (a campaign under way) and the observation demo (key persons
+        # under observation) go with the register: one transaction.
+        from fangkong.observation.demo import seed_observation_demo
         from fangkong.screening.demo import seed_screening_demo
 
         try:
             with transaction.atomic():
                 summary = demo.seed_demo(persons=persons, seed=seed, progress=progress)
                 screening = seed_screening_demo(seed=seed, progress=progress)
+                observation = seed_observation_demo(seed=seed, progress=progress)
         except demo.DemoDataError as error:
             raise CommandError(str(error)) from None
-        summary.seconds += screening.seconds
+        summary.seconds += screening.seconds + observation.seconds
         self.stdout.write(
             self.style.SUCCESS(
                 _(
@@ -103,5 +106,23 @@ class Command(BaseCommand):
                     key=f"{screening.key_persons:,}",
                     arrivals=f"{screening.arrivals:,}",
                     seconds=screening.seconds,
+                )
+            )
+        if observation.episodes and verbosity >= 1:
+            # Not translated yet (the catalogue is updated with the observation pages).
+            self.stdout.write(
+                "Observation: {episodes} episodes ({active} running), {readings} temperature "
+                "readings ({fevers} fevers), {visits} follow-up visits, {needs} needs, {care} care "
+                "visits, {alerts} alerts ({open} open) ({seconds:.1f} s).".format(
+                    episodes=observation.episodes,
+                    active=observation.active,
+                    readings=f"{observation.readings:,}",
+                    fevers=observation.fevers,
+                    visits=f"{observation.visits:,}",
+                    needs=observation.needs,
+                    care=observation.care_visits,
+                    alerts=observation.alerts,
+                    open=observation.open_alerts,
+                    seconds=observation.seconds,
                 )
             )
