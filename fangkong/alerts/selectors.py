@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from fangkong.core.scoping import restrict
+from fangkong.core.scoping import restrict, restrict_newest_first
 
 from .models import Alert, AlertLevel
 
@@ -21,7 +21,7 @@ def alerts_for(
     unit_path: str = "",
 ) -> QuerySet[Alert]:
     """The alerts the user may see, newest first, filtered."""
-    alerts = restrict(Alert.objects.all(), user)
+    alerts = restrict_newest_first(Alert.objects.all(), user)
     if status == "unhandled":
         alerts = alerts.exclude(status=Alert.Status.RESOLVED)
     elif status:

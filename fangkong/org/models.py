@@ -240,6 +240,12 @@ class Person(models.Model):
             models.Index(fields=["status", "grid"]),
             # Counting a grid's persons by status (coverage) from the index alone.
             models.Index(fields=["grid", "is_active", "status"]),
+            # Counting those without an ID number (home page) without reading every person.
+            models.Index(
+                fields=["grid"],
+                condition=Q(id_number="", is_active=True),
+                name="person_lacks_id_grid",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from fangkong.core.models import SensitiveAccess
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import minimal_paths, restrict, scope_for
 from fangkong.core.search import substring_filter
 
-from .models import Household, OrgUnit, Person, TimelineEvent
+from .models import GridCount, Household, OrgUnit, Person, TimelineEvent
 
 
 def units_for(user: Any, *, kind: str | None = None) -> QuerySet[OrgUnit]:
@@ -85,25 +85,24 @@ def attach_member_counts(households: Sequence[Household]) -> None:
 
 
 def home_counts(user: Any) -> dict[str, int]:
-    """The figures on the home page, all within the user's scope."""
-    persons = restrict(Person.objects.filter(is_active=True), user)
-    person_figures = persons.aggregate(
-        total=Count("pk"),
-        observation=Count("pk", filter=Q(status=Person.Status.UNDER_OBSERVATION)),
-        lacks_id=Count("pk", filter=Q(id_number="")),
-    )
+    """The figures on the home page, all within the user's scope. Households and persons
+    (living there: moved out not counted) are summed from the grids' kept counts; those under
+    observation and without an ID number are counted from their indexes."""
     units = units_for(user).aggregate(
         units=Count("pk", filter=Q(kind=OrgUnit.Kind.UNIT)),
         grids=Count("pk", filter=Q(kind=OrgUnit.Kind.GRID)),
     )
-    households = restrict(Household.objects.filter(is_active=True), user).count()
+    kept = GridCount.objects.filter(
+        grid__in=restrict(OrgUnit.objects.filter(kind=OrgUnit.Kind.GRID), user).values("pk")
+    ).aggregate(households=Sum("households"), persons=Sum("persons"))
+    persons = restrict(Person.objects.filter(is_active=True), user)
     return {
         "units": units["units"],
         "grids": units["grids"],
-        "households": households,
-        "persons": person_figures["total"],
-        "under_observation": person_figures["observation"],
-        "lacks_id": person_figures["lacks_id"],
+        "households": kept["households"] or 0,
+        "persons": kept["persons"] or 0,
+        "under_observation": persons.filter(status=Person.Status.UNDER_OBSERVATION).count(),
+        "lacks_id": persons.filter(id_number="").count(),
     }
 
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from fangkong.core.permissions import Perm
 from fangkong.core.regions import ancestor_codes
-from fangkong.core.scoping import restrict, scope_for
+from fangkong.core.scoping import restrict, restrict_newest_first
 from fangkong.core.search import substring_filter
 from fangkong.org.models import GridCount, Household, OrgUnit, Person, User
 
@@ -430,27 +430,10 @@ class LedgerFilters:
     date_to: dt.date | None = None
 
 
-# Scopes at this depth or above (1: the branch, 2: a unit) read the ledger newest first.
-WIDE_DEPTH = 2
-
-
-def _depth(path: str) -> int:
-    return path.strip("/").count("/") + 1
-
-
 def screenings_for(user: Any, filters: LedgerFilters | None = None) -> QuerySet[Screening]:
     """Screening results the user may see, newest first."""
     f = filters or LedgerFilters()
-    scope = scope_for(user, Perm.SCREENING_VIEW)
-    if not scope.everything and not scope.empty and min(map(_depth, scope.paths)) <= WIDE_DEPTH:
-        # A branch or a unit: what restrict() selects, through the join to the grid (the page
-        # joins it anyway) rather than ``grid_id IN (…)``. SQLite then reads the newest rows
-        # from the (screened_at, id) index and stops at the page's end, instead of collecting
-        # every screening of the scope's grids and sorting them (2 s at a million persons).
-        # A narrower scope (a grid) keeps ``IN``: few rows, found by the grid index.
-        qs = Screening.objects.filter(scope.unit_q("grid__"))
-    else:
-        qs = restrict(Screening.objects.all(), user)
+    qs = restrict_newest_first(Screening.objects.all(), user)
     if f.campaign is not None:
         qs = qs.filter(campaign=f.campaign)
     if f.unit is not None:
