@@ -46,7 +46,8 @@ class HomeCard:
 
 def _to_handle(user: Any) -> list[HomeCard]:
     """The alerts to handle and the observation figures of the user's scope, for the roles
-    that see them (one query for the alerts, three for observation)."""
+    that see them (one query for the alerts, two for observation; the number under
+    observation is among the register's figures)."""
     from fangkong.alerts.selectors import alert_counts
     from fangkong.observation.selectors import observation_counts
 
@@ -81,12 +82,6 @@ def _to_handle(user: Any) -> list[HomeCard]:
         ledger = reverse("observation:ledger")
         cards += [
             HomeCard(
-                _("Under observation now"),
-                "count-episodes-active",
-                figures.active,
-                f"{ledger}?status=active",
-            ),
-            HomeCard(
                 _("Due for release"),
                 "count-episodes-due",
                 figures.due_today,
@@ -98,12 +93,6 @@ def _to_handle(user: Any) -> list[HomeCard]:
                 figures.fevers_today,
                 f"{ledger}?fever_today=on",
                 warn=True,
-            ),
-            HomeCard(
-                _("No visit yet today"),
-                "count-no-visit-today",
-                figures.no_visit_today,
-                f"{ledger}?no_visit_today=on",
             ),
         ]
     return cards

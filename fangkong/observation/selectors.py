@@ -281,30 +281,26 @@ def active_presets() -> QuerySet[PeriodPreset]:
 
 @dataclass(frozen=True)
 class ObservationCounts:
-    active: int
-    due_today: int  # active with the planned end today or earlier: release to decide
-    fevers_today: int
-    no_visit_today: int
+    due_today: int  # running with the planned end today or earlier: release to decide
+    fevers_today: int  # persons with a fever reading today
 
 
 def observation_counts(user: Any, today: dt.date | None = None) -> ObservationCounts:
-    """The home page figures of the user's scope: two queries (the running episodes counted
-    in one pass, the day's fevers from their partial index)."""
+    """The home page figures of the user's scope, two queries that read only the rows they
+    count (the running episodes due by their (status, planned_end) index, the day's fevers by
+    their partial index): the number under observation is the register's (the person's
+    status follows from their episodes), counted from the persons' status index."""
     today = today or timezone.localdate()
-    active = restrict(ObservationEpisode.objects.filter(status=Status.ACTIVE), user)
-    visited = FollowUpVisit.objects.filter(episode=OuterRef("pk"), day=today)
-    figures = active.aggregate(
-        active=Count("pk"),
-        due=Count("pk", filter=Q(planned_end__lte=today)),
-        no_visit=Count("pk", filter=Q(start_date__lte=today) & ~Exists(visited)),
-    )
+    due = restrict(
+        ObservationEpisode.objects.filter(status=Status.ACTIVE, planned_end__lte=today), user
+    ).count()
     fevers = (
         restrict(TemperatureReading.objects.filter(day=today, is_fever=True), user)
         .values("episode_id")
         .distinct()
         .count()
     )
-    return ObservationCounts(figures["active"], figures["due"], fevers, figures["no_visit"])
+    return ObservationCounts(due, fevers)
 
 
 # ---------------------------------------------------------------------------------------------

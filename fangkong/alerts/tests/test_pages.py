@@ -592,18 +592,17 @@ def test_the_home_page_counts_the_alerts_and_observation_of_the_scope(
         "count-alerts-open",
         "count-alerts-acknowledged",
         "count-alerts-escalated",
-        "count-episodes-active",
+        "count-observation",
         "count-episodes-due",
         "count-fevers-today",
-        "count-no-visit-today",
     ]
-    assert [count(head1, f) for f in figures] == ["2", "1", "1", "1", "0", "0", "1"]
-    assert [count(head2, f) for f in figures] == ["1", "0", "0", "1", "0", "0", "1"]
+    assert [count(head1, f) for f in figures] == ["2", "1", "1", "1", "0", "0"]
+    assert [count(head2, f) for f in figures] == ["1", "0", "0", "1", "0", "0"]
     html = head1.content.decode()
     assert 'href="/alerts/?status=open"' in html
     assert 'href="/alerts/?status=acknowledged"' in html
     assert 'href="/alerts/?status=open&amp;level=1"' in html
-    for query in ("status=active", "due_today=on", "fever_today=on", "no_visit_today=on"):
+    for query in ("due_today=on", "fever_today=on"):
         assert f'href="/observation/?{query}"' in html
 
 

@@ -137,7 +137,8 @@ def test_the_demo_logins_see_running_episodes(seeded: str) -> None:
     assert selectors.episodes_for(office).count() == ObservationEpisode.objects.count()
     with time_machine.travel(NOW, tick=False):
         counts = selectors.observation_counts(office)
-    assert counts.active == ObservationEpisode.objects.filter(status=Status.ACTIVE).count()
+    due = ObservationEpisode.objects.filter(status=Status.ACTIVE, planned_end__lte=NOW.date())
+    assert counts.due_today == due.count()
 
 
 def test_the_observation_demo_is_added_once(seeded: str) -> None:
