@@ -1405,6 +1405,29 @@ def _raise_many(alerts: list[Alert]) -> int:
     return len(fresh)
 
 
+def _raise_missing(
+    missing: Any, *, kind: str, key: str, summary: str, data: dict[str, Any], at: dt.datetime
+) -> int:
+    """An alert of ``kind`` for each episode of ``missing`` (rows of pk, person, grid and
+    name); ``key`` and ``summary`` are templates of ``{pk}`` and ``{name}``."""
+    alerts = [
+        Alert(
+            kind=kind,
+            key=key.format(pk=pk),
+            unit_id=grid_id,
+            person_id=person_id,
+            object_type="observation.episode",
+            object_id=pk,
+            url=reverse("observation:episode_detail", kwargs={"episode_id": pk}),
+            summary=summary.replace("{name}", name),
+            data=data,
+            raised_at=at,
+        )
+        for pk, person_id, grid_id, name in missing.iterator(chunk_size=2000)
+    ]
+    return _raise_many(alerts)
+
+
 def find_missed_checks(*, now: dt.datetime, since: dt.datetime | None = None) -> int:
     """A 'missed check' alert for each check window that closed in (since, now] without a
     reading, for every episode running then that was recorded before the window opened.
@@ -1425,23 +1448,15 @@ def find_missed_checks(*, now: dt.datetime, since: dt.datetime | None = None) ->
             .values_list("pk", "person_id", "person__grid_id", "person__name")
         )
         label = dict(Slot.choices)[slot]
-        alerts = [
-            Alert(
-                kind=AlertKind.MISSED_CHECK,
-                key=f"missed_check:{pk}:{day.isoformat()}:{slot}",
-                unit_id=grid_id,
-                person_id=person_id,
-                object_type="observation.episode",
-                object_id=pk,
-                url=reverse("observation:episode_detail", kwargs={"episode_id": pk}),
-                summary=_("%(name)s: no %(slot)s temperature on %(day)s")
-                % {"name": name, "slot": label, "day": _day(day)},
-                data={"day": day.isoformat(), "slot": slot},
-                raised_at=closed,
-            )
-            for pk, person_id, grid_id, name in missing.iterator(chunk_size=2000)
-        ]
-        raised += _raise_many(alerts)
+        raised += _raise_missing(
+            missing,
+            kind=AlertKind.MISSED_CHECK,
+            key=f"missed_check:{{pk}}:{day.isoformat()}:{slot}",
+            summary=_("%(name)s: no %(slot)s temperature on %(day)s")
+            % {"name": "{name}", "slot": label, "day": _day(day)},
+            data={"day": day.isoformat(), "slot": slot},
+            at=closed,
+        )
     return raised
 
 
@@ -1468,23 +1483,15 @@ def find_missed_visits(*, now: dt.datetime, since: dt.datetime | None = None) ->
                 .filter(~Exists(visits))
                 .values_list("pk", "person_id", "person__grid_id", "person__name")
             )
-            alerts = [
-                Alert(
-                    kind=AlertKind.MISSED_VISIT,
-                    key=f"missed_visit:{pk}:{day.isoformat()}",
-                    unit_id=grid_id,
-                    person_id=person_id,
-                    object_type="observation.episode",
-                    object_id=pk,
-                    url=reverse("observation:episode_detail", kwargs={"episode_id": pk}),
-                    summary=_("%(name)s: no follow-up visit on %(day)s")
-                    % {"name": name, "day": _day(day)},
-                    data={"day": day.isoformat()},
-                    raised_at=ended,
-                )
-                for pk, person_id, grid_id, name in missing.iterator(chunk_size=2000)
-            ]
-            raised += _raise_many(alerts)
+            raised += _raise_missing(
+                missing,
+                kind=AlertKind.MISSED_VISIT,
+                key=f"missed_visit:{{pk}}:{day.isoformat()}",
+                summary=_("%(name)s: no follow-up visit on %(day)s")
+                % {"name": "{name}", "day": _day(day)},
+                data={"day": day.isoformat()},
+                at=ended,
+            )
         day += dt.timedelta(days=1)
     return raised
 
