@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import check_perm_on, has_perm
+from fangkong.core.services import attribute_history as _history_actor
 from fangkong.org.models import OrgUnit, Person, User
 
 from .models import Alert, AlertLevel, AlertRules
@@ -22,11 +23,6 @@ NOTE_MAX = 1000
 def current_rules() -> AlertRules:
     rules = AlertRules.objects.filter(pk=AlertRules.SINGLETON_PK).first()
     return rules if rules is not None else AlertRules(pk=AlertRules.SINGLETON_PK)
-
-
-def _history_actor(obj: Any, actor: Any) -> None:
-    if actor is not None and getattr(actor, "pk", None) is not None and actor.is_authenticated:
-        obj._history_user = actor
 
 
 def raise_alert(

@@ -38,3 +38,10 @@ def record_export(
         object_type=object_type,
         detail={"via": via, "filters": filters, "rows": rows},
     )
+
+
+def attribute_history(obj: Any, actor: Any) -> None:
+    """Attribute the audit-trail record of ``obj``'s next save to ``actor`` (a signed-in
+    user; nobody for the system itself or the command-line operator)."""
+    if actor is not None and getattr(actor, "pk", None) is not None and actor.is_authenticated:
+        obj._history_user = actor

@@ -27,6 +27,7 @@ from fangkong.alerts.services import raise_alert, resolve_alert
 from fangkong.core.health import clean_symptoms, clean_temperature, symptom_labels
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import check_perm_on, has_perm, scope_for
+from fangkong.core.services import attribute_history as _history_actor
 from fangkong.org import services as org_services
 from fangkong.org.models import Household, OrgUnit, Person, User
 from fangkong.org.services import add_timeline_event
@@ -86,11 +87,6 @@ def default_preset() -> PeriodPreset:
             {"preset": _("No period preset is active: ask the office to add one.")}
         )
     return preset
-
-
-def _history_actor(obj: Any, actor: Any) -> None:
-    if actor is not None and getattr(actor, "pk", None) is not None and actor.is_authenticated:
-        obj._history_user = actor
 
 
 def _user(actor: Any) -> User | None:

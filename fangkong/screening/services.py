@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from fangkong.core.health import clean_symptoms, clean_temperature
 from fangkong.core.permissions import Perm, Role
 from fangkong.core.scoping import ancestor_paths, check_perm_on, has_perm
+from fangkong.core.services import attribute_history as _history_actor
 from fangkong.org import services as org_services
 from fangkong.org.models import Household, OrgUnit, Person, RoleAssignment, User
 from fangkong.org.services import add_timeline_event
@@ -47,11 +48,6 @@ def _check_manage(actor: Any) -> None:
     """403 unless ``actor`` may manage risk areas (``None`` is the system itself)."""
     if actor is not None and not has_perm(actor, Perm.RISK_AREAS_MANAGE):
         raise PermissionDenied
-
-
-def _history_actor(obj: Any, actor: Any) -> None:
-    if actor is not None and getattr(actor, "pk", None) is not None and actor.is_authenticated:
-        obj._history_user = actor
 
 
 def _day(value: dt.date) -> str:
