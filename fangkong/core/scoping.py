@@ -10,15 +10,17 @@ user may see but not change is 403.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from fangkong.core.fastpath import quote
 from fangkong.core.permissions import MATRIX, Perm, Role
 
 if TYPE_CHECKING:
@@ -39,6 +41,10 @@ class Scope:
 
     everything: bool
     paths: tuple[str, ...] = ()
+    # The paths take in every tree of the organisation (the office or the leader of a
+    # one-branch organisation): every object with an org unit is in scope, and a list needs
+    # no condition on the unit, which lets the database count and read in index order.
+    whole_tree: bool = False
 
     @property
     def empty(self) -> bool:
@@ -77,6 +83,9 @@ class ScopedModel:
     model: type[models.Model]
     unit_field: str  # "" when the model is OrgUnit itself
     view_perm: Perm
+    # Whether the path from the model to its unit may end in NULL (then an object without a
+    # unit is seen by the system administrator only).
+    unit_nullable: bool = False
     # Seen when its unit's subtree overlaps the user's scope (inside it or above it), not only
     # when inside: a campaign over the whole branch is seen by the grid worker of one grid.
     overlap: bool = False
@@ -101,8 +110,23 @@ def register(
 ) -> None:
     """Declare how ``model`` is scoped. Called from each app's ``AppConfig.ready``."""
     _REGISTRY[model] = ScopedModel(
-        model=model, unit_field=unit_field, view_perm=view_perm, overlap=overlap, url_arg=url_arg
+        model=model,
+        unit_field=unit_field,
+        view_perm=view_perm,
+        overlap=overlap,
+        url_arg=url_arg,
+        unit_nullable=_nullable_path(model, unit_field),
     )
+
+
+def _nullable_path(model: type[models.Model], unit_field: str) -> bool:
+    current: Any = model
+    for name in unit_field.split("__") if unit_field else ():
+        field = current._meta.get_field(name)
+        if field.null:
+            return True
+        current = field.related_model
+    return False
 
 
 def registry() -> dict[type[models.Model], ScopedModel]:
@@ -124,23 +148,59 @@ def scope_for(user: Any, perm: Perm) -> Scope:
         return Scope(everything=False)
     cache: dict[Perm, Scope] | None = getattr(user, "_fk_scope_cache", None)
     if cache is None:
-        assignments = list(user.assignments.select_related("org_unit").all())
-        cache = {}
-        for p in Perm:
-            everything = False
-            paths: set[str] = set()
-            for a in assignments:
-                if p not in MATRIX[Role(a.role)]:
-                    continue
-                if a.org_unit is None:
-                    everything = True
-                elif a.org_unit.is_active:
-                    paths.add(a.org_unit.path)
-            cache[p] = Scope(
-                everything=everything, paths=() if everything else minimal_paths(paths)
-            )
-        user._fk_scope_cache = cache
-    return cache[perm]
+        cache = user._fk_scope_cache = {}
+    scope = cache.get(perm)
+    if scope is None:
+        assignments = getattr(user, "_fk_assignments", None)
+        if assignments is None:
+            assignments = user._fk_assignments = _assignments(user.pk)
+        scope = cache[perm] = _scope(assignments, perm)
+    return scope
+
+
+def _scope(assignments: list[tuple[Any, ...]], perm: Perm) -> Scope:
+    everything = False
+    paths: set[str] = set()
+    held_roots: set[str] = set()
+    for role, unit_id, path, active, parent_id, _roots in assignments:
+        if perm not in MATRIX[Role(role)]:
+            continue
+        if unit_id is None:
+            everything = True
+        elif active:
+            paths.add(path)
+            if parent_id is None:
+                held_roots.add(path)
+    return Scope(
+        everything=everything,
+        paths=() if everything else minimal_paths(paths),
+        whole_tree=bool(held_roots) and len(held_roots) == assignments[0][5],
+    )
+
+
+def _assignments(user_id: int) -> list[tuple[Any, ...]]:
+    """The user's assignments: (role, unit id, unit path, unit active, unit parent id, number
+    of top units in the organisation) each; a scope holding every top unit (the root of
+    each tree) is the whole organisation. Every request asks, so one statement written once
+    (see :mod:`fangkong.core.fastpath`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_assignments_sql(), [user_id])
+        return list(cursor.fetchall())
+
+
+@functools.cache
+def _assignments_sql() -> str:
+    RoleAssignment = apps.get_model("org", "RoleAssignment")
+    OrgUnit = apps.get_model("org", "OrgUnit")
+    units = quote(OrgUnit._meta.db_table)
+    return (
+        f"SELECT a.{quote('role')}, a.{quote('org_unit_id')}, o.{quote('path')}, "
+        f"o.{quote('is_active')}, o.{quote('parent_id')}, "
+        f"(SELECT COUNT(*) FROM {units} r WHERE r.{quote('parent_id')} IS NULL) "
+        f"FROM {quote(RoleAssignment._meta.db_table)} a "
+        f"LEFT JOIN {units} o ON o.{quote('id')} = a.{quote('org_unit_id')} "
+        f"WHERE a.{quote('user_id')} = %s"
+    )
 
 
 class Operator:
@@ -160,8 +220,9 @@ class Operator:
 
 
 def clear_scope_cache(user: Any) -> None:
-    if hasattr(user, "_fk_scope_cache"):
-        del user._fk_scope_cache
+    for name in ("_fk_scope_cache", "_fk_assignments"):
+        if hasattr(user, name):
+            delattr(user, name)
 
 
 def has_perm(user: Any, perm: Perm) -> bool:
@@ -198,6 +259,10 @@ def restrict(queryset: QuerySet[M], user: Any, perm: Perm | None = None) -> Quer
         return queryset
     if scope.empty:
         return queryset.none()
+    if scope.whole_tree:
+        if entry.unit_nullable:
+            return queryset.filter(**{f"{entry.unit_field}__isnull": False})
+        return queryset
     if not entry.unit_field:
         return queryset.filter(scope.unit_q())
     OrgUnit = apps.get_model("org", "OrgUnit")
@@ -263,7 +328,9 @@ def restrict_newest_first(
     by the unit's index."""
     entry = _entry(queryset.model)
     scope = scope_for(user, perm or entry.view_perm)
-    if scope.everything or scope.empty or entry.overlap or not entry.unit_field:
+    if scope.everything or scope.whole_tree or scope.empty or entry.overlap:
+        return restrict(queryset, user, perm)
+    if not entry.unit_field:
         return restrict(queryset, user, perm)
     if min(map(_depth, scope.paths)) > WIDE_DEPTH:
         return restrict(queryset, user, perm)

@@ -9,6 +9,7 @@ scheduler, the self-report page) and runs in one transaction; the audit trail
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.alerts.models import Alert, AlertKind
 from fangkong.alerts.services import raise_alert, resolve_alert
+from fangkong.core import fastpath
 from fangkong.core.health import clean_symptoms, clean_temperature, symptom_labels
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import check_perm_on, has_perm, scope_for
@@ -74,7 +76,7 @@ DECISIONS: dict[str, set[str]] = {
 
 def current_rules() -> ObservationRules:
     """The rules in force (the defaults until the office changes them)."""
-    rules = ObservationRules.objects.filter(pk=ObservationRules.SINGLETON_PK).first()
+    rules = fastpath.get(ObservationRules, ObservationRules.SINGLETON_PK)  # every reading asks
     return rules if rules is not None else ObservationRules(pk=ObservationRules.SINGLETON_PK)
 
 
@@ -711,17 +713,61 @@ def _new_reading(
     return reading
 
 
+def _episode_for_reading(pk: Any) -> ObservationEpisode:
+    """The episode with what recording a reading reads of its person (the name, for the
+    timeline and the alert) and grid (the scope, the alert's unit): one statement written
+    once (see :mod:`fangkong.core.fastpath`); DoesNotExist when there is none."""
+    with connection.cursor() as cursor:
+        cursor.execute(_episode_for_reading_sql(), [pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise ObservationEpisode.DoesNotExist
+    width = len(ObservationEpisode._meta.concrete_fields)
+    episode = fastpath.from_row(ObservationEpisode, row[:width])
+    name, grid_id, path = row[width:]
+    grid = fastpath.partial(OrgUnit, {"id": grid_id, "path": path})
+    person = fastpath.partial(Person, {"id": episode.person_id, "name": name, "grid_id": grid_id})
+    person.grid = grid
+    episode.person = person
+    return episode
+
+
+@functools.cache
+def _episode_for_reading_sql() -> str:
+    q = fastpath.quote
+    return (
+        f"SELECT {fastpath.columns(ObservationEpisode, 'e')}, p.{q('name')}, "
+        f"g.{q('id')}, g.{q('path')} "
+        f"FROM {q(ObservationEpisode._meta.db_table)} e "
+        f"JOIN {q(Person._meta.db_table)} p ON p.{q('id')} = e.{q('person_id')} "
+        f"JOIN {q(OrgUnit._meta.db_table)} g ON g.{q('id')} = p.{q('grid_id')} "
+        f"WHERE e.{q('id')} = %s"
+    )
+
+
+@functools.cache
+def _reading_history() -> Any:
+    """The readings' history manager, made once (simple-history makes a new manager class
+    at every access to ``TemperatureReading.history``)."""
+    return TemperatureReading.history
+
+
 def _save_reading(actor: Any, reading: TemperatureReading) -> ReadingResult:
-    """Save a new reading with its audit record, timeline event and alert."""
+    """Save a new reading with its audit record, timeline event and alert: three inserts
+    written once (see :mod:`fangkong.core.fastpath`; every phone's hot path, and SQLite's
+    write lock is held meanwhile)."""
     episode = reading.episode
-    reading.save()
-    add_timeline_event(
-        person=episode.person,
-        kind="temperature",
-        summary=_reading_summary(reading),
-        actor=_user(actor),
-        data={"episode": episode.pk, "reading": reading.pk, "fever": reading.is_fever},
-        occurred_at=reading.taken_at,
+    fastpath.insert(reading)
+    fastpath.insert(fastpath.history_record(_reading_history().model, reading))
+    fastpath.insert(
+        org_services.timeline_event(
+            person=episode.person,
+            kind="temperature",
+            summary=_reading_summary(reading),
+            actor=_user(actor),
+            data={"episode": episode.pk, "reading": reading.pk, "fever": reading.is_fever},
+            occurred_at=reading.taken_at,
+        )
     )
     return ReadingResult(reading, True, _alert_for_reading(reading, episode))
 
@@ -757,7 +803,7 @@ def record_reading(
     key = (idempotency_key or "").strip()[:80]
     if actor is not None:
         scope_for(actor, Perm.OBSERVATION_RECORD)  # loaded (and cached) outside the lock
-    episode = ObservationEpisode.objects.select_related("person", "person__grid").get(pk=episode.pk)
+    episode = _episode_for_reading(episode.pk)
     _check_on(actor, Perm.OBSERVATION_RECORD, episode.person.grid)
     seen = _seen_reading(episode, key)
     if seen is not None:  # a phone retrying: answered without taking the write lock

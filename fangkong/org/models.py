@@ -237,12 +237,15 @@ class Person(models.Model):
             models.Index(fields=["grid", "name"]),
             models.Index(fields=["name"]),
             models.Index(fields=["phone"]),
-            models.Index(fields=["status", "grid"]),
+            # Persons by status: a whole organisation's number under observation counted
+            # from the index alone, a narrower scope's through its grids.
+            models.Index(fields=["status", "is_active", "grid"]),
             # Counting a grid's persons by status (coverage) from the index alone.
             models.Index(fields=["grid", "is_active", "status"]),
-            # Counting those without an ID number (home page) without reading every person.
+            # Counting those without an ID number (home page) from the index alone: a few
+            # among many, the condition's columns in it so that SQLite need not read the rows.
             models.Index(
-                fields=["grid"],
+                fields=["grid", "is_active", "id_number"],
                 condition=Q(id_number="", is_active=True),
                 name="person_lacks_id_grid",
             ),
@@ -327,8 +330,13 @@ class ApiToken(models.Model):
 class TimelineEvent(models.Model):
     """One thing that happened to a person: the one timeline every workflow writes to."""
 
+    # Found through the (person, occurred_at, id) index: no index of its own.
     person = models.ForeignKey(
-        Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="timeline"
+        Person,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="timeline",
+        db_index=False,
     )
     occurred_at = models.DateTimeField(_("time"), db_index=True)
     kind = models.CharField(_("kind"), max_length=40)

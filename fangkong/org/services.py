@@ -6,6 +6,7 @@ the audit trail explicitly.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
@@ -15,11 +16,12 @@ from typing import Any, TypeVar
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.core import fastpath
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.permissions import Perm, Role
 from fangkong.core.scoping import check_perm_on, clear_scope_cache, scope_for
@@ -53,7 +55,30 @@ def add_timeline_event(
     occurred_at: dt.datetime | None = None,
 ) -> TimelineEvent:
     """Append an event to a person's timeline. Every workflow records its events here."""
-    return TimelineEvent.objects.create(
+    event = timeline_event(
+        person=person,
+        kind=kind,
+        summary=summary,
+        actor=actor,
+        data=data,
+        occurred_at=occurred_at,
+    )
+    event.save()
+    return event
+
+
+def timeline_event(
+    *,
+    person: Person,
+    kind: str,
+    summary: str,
+    actor: User | None = None,
+    data: dict[str, Any] | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> TimelineEvent:
+    """The event :func:`add_timeline_event` appends, not saved yet (for a caller that saves
+    it with other rows)."""
+    return TimelineEvent(
         person=person,
         kind=kind,
         summary=summary[:300],
@@ -794,15 +819,29 @@ def revoke_api_token(*, token: ApiToken) -> None:
 
 
 def user_for_api_key(key: str) -> User | None:
-    """The active user owning an unrevoked token with this key, or None."""
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=_token_hash(key), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if token is None:
+    """The active user owning an unrevoked token with this key, or None. Every API call
+    asks: one statement, written once (see :mod:`fangkong.core.fastpath`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(), [_token_hash(key)])
+        row = cursor.fetchone()
+    if row is None:
         return None
+    token_id, last_used_at = row[0], fastpath.convert(_LAST_USED, row[1])
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if last_used_at is None or now - last_used_at > dt.timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return fastpath.from_row(User, row[2:])
+
+
+_LAST_USED = ApiToken._meta.get_field("last_used_at")
+
+
+@functools.cache
+def _token_sql() -> str:
+    q = fastpath.quote
+    return (
+        f"SELECT t.{q('id')}, t.{q('last_used_at')}, {fastpath.columns(User, 'u')} "
+        f"FROM {q(ApiToken._meta.db_table)} t JOIN {q(User._meta.db_table)} u "
+        f"ON u.{q('id')} = t.{q('user_id')} "
+        f"WHERE t.{q('key_hash')} = %s AND t.{q('revoked_at')} IS NULL AND u.{q('is_active')}"
+    )

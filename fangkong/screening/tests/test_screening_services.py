@@ -519,7 +519,8 @@ def test_the_status_follows_what_was_found_at_the_door(world: World) -> None:
 
     # The timeline names the statuses by their labels.
     assert [
-        e.summary for e in TimelineEvent.objects.filter(person=world.person11b, kind="changed")
+        e.summary
+        for e in TimelineEvent.objects.filter(person=world.person11b, kind="changed").order_by("pk")
     ] == [
         "Changed status: Normal → Away (一站摸排)",
         "Changed status: Away → Normal (一站摸排)",
