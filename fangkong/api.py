@@ -65,12 +65,14 @@ def _add_routers() -> None:
     from fangkong.alerts.api import router as alerts_router
     from fangkong.observation.api import router as observation_router
     from fangkong.org.api import router as org_router
+    from fangkong.reporting.api import router as reporting_router
     from fangkong.screening.api import router as screening_router
 
     api.add_router("/", org_router)
     api.add_router("/", screening_router)
     api.add_router("/", observation_router)
     api.add_router("/", alerts_router)
+    api.add_router("/", reporting_router)
 
 
 _add_routers()

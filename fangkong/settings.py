@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "fangkong.screening",
     "fangkong.alerts",
     "fangkong.observation",
+    "fangkong.reporting",
+    "fangkong.command",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("screening/", include("fangkong.screening.urls")),
     path("observation/", include("fangkong.observation.urls")),
     path("alerts/", include("fangkong.alerts.urls")),
+    path("reporting/", include("fangkong.reporting.urls")),
     path("r/", include("fangkong.observation.urls_selfreport")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

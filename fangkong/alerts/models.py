@@ -21,6 +21,7 @@ class AlertKind(models.TextChoices):
     MISSED_CHECK = "missed_check", _("Missed temperature check")
     MISSED_VISIT = "missed_visit", _("Missed follow-up visit")
     UNANSWERED_NEED = "unanswered_need", _("Unanswered need")
+    MISSING_REPORT = "missing_report", _("Missing daily report")
 
 
 class AlertLevel(models.IntegerChoices):

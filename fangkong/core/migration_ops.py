@@ -15,12 +15,11 @@ def without_field_indexes(app_label: str, changes: list[tuple[str, str]], state:
 
     def single_column_indexes(schema_editor: Any, model: Any, field_name: str) -> list[str]:
         column = model._meta.get_field(field_name).column
-        return [
-            name
-            for name in schema_editor._constraint_names(
+        return list(
+            schema_editor._constraint_names(
                 model, [column], index=True, unique=False, primary_key=False
             )
-        ]
+        )
 
     def drop(apps: Any, schema_editor: Any) -> None:
         for model_name, field_name in changes:

@@ -44,6 +44,13 @@ class Perm(StrEnum):
     OBSERVATION_MANAGE = "observation.manage"  # the observation rules and period presets
     ALERTS_VIEW = "alerts.view"  # see the alerts inbox
     ALERTS_HANDLE = "alerts.handle"  # acknowledge and resolve alerts
+    REPORTING_VIEW = "reporting.view"  # see daily reports, completeness and the branch report
+    # file the daily report of one's unit (and, when the office turns them on, a grid's
+    # sub-report)
+    REPORTING_FILE = "reporting.file"
+    REPORTING_REVIEW = "reporting.review"  # approve or return unit reports
+    REPORTING_MANAGE = "reporting.manage"  # the report's indicators, deadline and rules
+    REPORTING_APPROVE = "reporting.approve"  # approve the branch report (it is then sent)
 
 
 MATRIX: dict[Role, frozenset[Perm]] = {
@@ -55,6 +62,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.SCREENING_VIEW,
             Perm.OBSERVATION_VIEW,
             Perm.ALERTS_VIEW,
+            Perm.REPORTING_VIEW,
+            Perm.REPORTING_APPROVE,
         }
     ),
     Role.OFFICE: frozenset(
@@ -75,6 +84,9 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.OBSERVATION_MANAGE,
             Perm.ALERTS_VIEW,
             Perm.ALERTS_HANDLE,
+            Perm.REPORTING_VIEW,
+            Perm.REPORTING_REVIEW,
+            Perm.REPORTING_MANAGE,
         }
     ),
     Role.UNIT_HEAD: frozenset(
@@ -90,6 +102,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.OBSERVATION_DECIDE,
             Perm.ALERTS_VIEW,
             Perm.ALERTS_HANDLE,
+            Perm.REPORTING_VIEW,
+            Perm.REPORTING_FILE,
         }
     ),
     Role.GRID_WORKER: frozenset(
@@ -103,6 +117,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.OBSERVATION_RECORD,
             Perm.ALERTS_VIEW,
             Perm.ALERTS_HANDLE,
+            Perm.REPORTING_VIEW,
+            Perm.REPORTING_FILE,
         }
     ),
     Role.CHECKPOINT: frozenset({Perm.REGISTER_VIEW}),
@@ -113,6 +129,7 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.SCREENING_VIEW,
             Perm.OBSERVATION_VIEW,
             Perm.ALERTS_VIEW,
+            Perm.REPORTING_VIEW,
         }
     ),
 }

@@ -4,6 +4,8 @@ Personas (their user names): ``admin`` (system administrator), ``leader`` and ``
 (the branch LZ), ``head1`` (unit head of LZ-01), ``worker11`` (grid worker of grid LZ-01-01),
 ``auditor1`` (auditor of LZ-01), ``gate1`` (checkpoint operator of LZ-01) and ``head2`` (unit
 head of LZ-02, an outsider to LZ-01).
+
+The world has the daily reports of 2020-02-03 of both units (see add_reporting_world).
 """
 
 from __future__ import annotations
@@ -50,22 +52,27 @@ class World:
     # Observation (see add_observation_world): one running episode per unit.
     episode1: Any = None  # 张小明 (person11b), LZ-01-01
     episode2: Any = None  # 王立新 (person21), LZ-02-01
+    # The daily reports of 2020-02-03 (see add_reporting_world).
+    report1: Any = None  # LZ-01, submitted on time, not yet reviewed
+    report2: Any = None  # LZ-02, submitted on time and approved
 
     def user(self, name: str) -> User:
         return self.users[name]
 
 
 def _ensure_reference_data() -> None:
-    """Data the migrations load (regions): a test that flushes the database (the browser
-    tests) removes it for the tests that come after."""
+    """Data the migrations load (regions, presets, report indicators): a test that flushes
+    the database (the browser tests) removes it for the tests that come after."""
     from fangkong.core.regions import load_regions
     from fangkong.screening.models import Region
 
     if not Region.objects.filter(pk="620723").exists():
         load_regions(Region)
     from fangkong.observation.reference import ensure
+    from fangkong.reporting.reference import ensure as ensure_indicators
 
     ensure()
+    ensure_indicators()
 
 
 def build_world(*, observation: bool = False) -> World:
@@ -133,6 +140,7 @@ def build_world(*, observation: bool = False) -> World:
             username=username, password=PASSWORD, role=role, org_unit=where
         )
     add_screening_world(world)
+    add_reporting_world(world)
     if observation:
         add_observation_world(world)
     for p in (p11, p11b, p12, p21, h11, h12, h21):
@@ -159,6 +167,35 @@ def add_screening_world(world: World) -> None:
     screening.screen_person(actor=None, campaign=world.campaign2, person=world.person21, at=at)
     ContactLink.objects.create(
         person=world.person11b, source=world.person11, kind="risk_arrival", last_contact=at.date()
+    )
+
+
+def add_reporting_world(world: World) -> None:
+    """The daily reports of 2020-02-03, both pre-filled from the register and marked
+    "nothing to report": LZ-01's submitted by head1 at 12:00 (on time, waiting for review),
+    LZ-02's submitted by head2 at 12:30 and approved by the office at 15:00."""
+    from fangkong.reporting import services as reporting
+
+    zone = dt.timezone(dt.timedelta(hours=8))
+    day = dt.date(2020, 2, 3)
+    world.report1 = reporting.submit_report(
+        actor=world.user("head1"),
+        unit=world.unit1,
+        day=day,
+        nothing_to_report=True,
+        at=dt.datetime(2020, 2, 3, 12, 0, tzinfo=zone),
+    )
+    world.report2 = reporting.submit_report(
+        actor=world.user("head2"),
+        unit=world.unit2,
+        day=day,
+        nothing_to_report=True,
+        at=dt.datetime(2020, 2, 3, 12, 30, tzinfo=zone),
+    )
+    world.report2 = reporting.approve_report(
+        actor=world.user("office"),
+        report=world.report2,
+        at=dt.datetime(2020, 2, 3, 15, 0, tzinfo=zone),
     )
 
 

@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0001_initial'),
-        ('org', '0006_person_count_indexes'),
+        ("alerts", "0001_initial"),
+        ("org", "0006_person_count_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(condition=models.Q(('status', 'resolved'), _negated=True), fields=['unit', 'status', 'level'], name='alert_unresolved_unit'),
+            model_name="alert",
+            index=models.Index(
+                condition=models.Q(("status", "resolved"), _negated=True),
+                fields=["unit", "status", "level"],
+                name="alert_unresolved_unit",
+            ),
         ),
     ]

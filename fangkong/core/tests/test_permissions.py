@@ -31,7 +31,10 @@ from fangkong.org.models import Household, OrgUnit, Person, TimelineEvent, User
 # operator has no part in screening (health data beyond the gate's task). Observation: the
 # leader and the auditor read; grid workers start episodes and record checks, visits, needs and
 # care; unit heads also decide (extend, release, refer, suspected/confirmed); the office also
-# sets the rules and presets. Whoever records also handles alerts.
+# sets the rules and presets. Whoever records also handles alerts. The daily report: unit heads
+# file their unit's report and grid workers their grid's sub-report (when the office turns
+# those on); the office reviews (approves or returns) and manages indicators and the deadline;
+# the leader approves the branch report; everyone but the checkpoint operator reads reports.
 
 PERMS = (
     Perm.REGISTER_VIEW,
@@ -50,18 +53,24 @@ PERMS = (
     Perm.OBSERVATION_MANAGE,
     Perm.ALERTS_VIEW,
     Perm.ALERTS_HANDLE,
+    Perm.REPORTING_VIEW,
+    Perm.REPORTING_FILE,
+    Perm.REPORTING_REVIEW,
+    Perm.REPORTING_MANAGE,
+    Perm.REPORTING_APPROVE,
 )
 Y, N = True, False
 EXPECTED: dict[Role, tuple[bool, ...]] = {
     #             view edit reveal audit org users risk | screening: view record manage
     #             | observation: view record decide manage | alerts: view handle
-    Role.ADMIN: (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    Role.LEADER: (Y, N, N, Y, N, N, N, Y, N, N, Y, N, N, N, Y, N),
-    Role.OFFICE: (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
-    Role.UNIT_HEAD: (Y, Y, Y, Y, N, N, N, Y, Y, N, Y, Y, Y, N, Y, Y),
-    Role.GRID_WORKER: (Y, Y, Y, N, N, N, N, Y, Y, N, Y, Y, N, N, Y, Y),
-    Role.CHECKPOINT: (Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N),
-    Role.AUDITOR: (Y, N, N, Y, N, N, N, Y, N, N, Y, N, N, N, Y, N),
+    #             | reporting: view file review manage approve
+    Role.ADMIN: (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y),
+    Role.LEADER: (Y, N, N, Y, N, N, N, Y, N, N, Y, N, N, N, Y, N, Y, N, N, N, Y),
+    Role.OFFICE: (Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, N, Y, Y, N),
+    Role.UNIT_HEAD: (Y, Y, Y, Y, N, N, N, Y, Y, N, Y, Y, Y, N, Y, Y, Y, Y, N, N, N),
+    Role.GRID_WORKER: (Y, Y, Y, N, N, N, N, Y, Y, N, Y, Y, N, N, Y, Y, Y, Y, N, N, N),
+    Role.CHECKPOINT: (Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N),
+    Role.AUDITOR: (Y, N, N, Y, N, N, N, Y, N, N, Y, N, N, N, Y, N, Y, N, N, N, N),
 }
 TABLE = [
     pytest.param(role, perm, allowed, id=f"{role.value}-{perm.value}")

@@ -4,26 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('org', '0005_person_lacks_id_index'),
+        ("org", "0005_person_lacks_id_index"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='person',
-            name='org_person_status_90271a_idx',
+            model_name="person",
+            name="org_person_status_90271a_idx",
         ),
         migrations.RemoveIndex(
-            model_name='person',
-            name='person_lacks_id_grid',
+            model_name="person",
+            name="person_lacks_id_grid",
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['status', 'is_active', 'grid'], name='org_person_status_b741b1_idx'),
+            model_name="person",
+            index=models.Index(
+                fields=["status", "is_active", "grid"], name="org_person_status_b741b1_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(condition=models.Q(('id_number', ''), ('is_active', True)), fields=['grid', 'is_active', 'id_number'], name='person_lacks_id_grid'),
+            model_name="person",
+            index=models.Index(
+                condition=models.Q(("id_number", ""), ("is_active", True)),
+                fields=["grid", "is_active", "id_number"],
+                name="person_lacks_id_grid",
+            ),
         ),
     ]

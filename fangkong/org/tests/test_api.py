@@ -954,6 +954,15 @@ def test_the_openapi_document_lists_every_endpoint_with_model_named_parameters(
         "/api/v1/alerts/{alert_id}": ["get"],
         "/api/v1/alerts/{alert_id}/acknowledge": ["post"],
         "/api/v1/alerts/{alert_id}/resolve": ["post"],
+        # reporting (fangkong/reporting/tests/test_api.py)
+        "/api/v1/reporting/indicators": ["get"],
+        "/api/v1/reporting/reports": ["get", "post"],
+        "/api/v1/reporting/reports/{report_id}": ["get"],
+        "/api/v1/reporting/reports/{report_id}/return": ["post"],
+        "/api/v1/reporting/reports/{report_id}/approve": ["post"],
+        "/api/v1/reporting/completeness": ["get"],
+        "/api/v1/reporting/branch": ["get"],
+        "/api/v1/reporting/branch/approve": ["post"],
     }
     assert response.json()["components"]["securitySchemes"] == {
         "BearerToken": {"type": "http", "scheme": "bearer"}

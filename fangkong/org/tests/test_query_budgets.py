@@ -69,6 +69,16 @@ BUDGETS: dict[str, int] = {
     "/api/v1/episodes": 4,
     "/api/v1/needs": 4,  # the episodes, persons, grids and users come with the page
     "/api/v1/alerts": 4,  # units, persons and the users who handled them come with the page
+    # token (with its user), role assignments, the indicators
+    "/api/v1/reporting/indicators": 3,
+    # token (with its user), role assignments, page, count: units, the users and the current
+    # version come with the page
+    "/api/v1/reporting/reports": 4,
+    # token (with its user), role assignments, the rules, the units, their reports
+    "/api/v1/reporting/completeness": 5,
+    # token (with its user), role assignments, the rules, the units, their reports, the
+    # indicators, the values of the approved reports (the branch is not in a unit head's scope)
+    "/api/v1/reporting/branch": 7,
 }
 
 FEW, MANY = 10, 200
@@ -365,6 +375,96 @@ def _alerts(world: World, total: int) -> str:
     return "/api/v1/alerts"
 
 
+def _reporting_units(world: World, total: int) -> list[OrgUnit]:
+    """Units inside LZ-01 (a unit head's scope) up to ``total``, each with its report of
+    2020-02-10 approved."""
+    from fangkong.reporting.models import ReportStatus, ReportValue, ReportVersion, UnitReport
+
+    have = list(OrgUnit.objects.filter(parent=world.unit1, kind=OrgUnit.Kind.UNIT))
+    units = OrgUnit.objects.bulk_create(
+        OrgUnit(
+            code=f"LZ-01-U{i:03d}",
+            name=f"一站U{i}分队",
+            kind=OrgUnit.Kind.UNIT,
+            parent=world.unit1,
+            depth=world.unit1.depth + 1,
+        )
+        for i in range(len(have), total)
+    )
+    for unit in units:
+        unit.path = OrgUnit.child_path(world.unit1.path, unit.pk)
+    OrgUnit.objects.bulk_update(units, ["path"])
+    reports = UnitReport.objects.bulk_create(
+        UnitReport(
+            unit=unit,
+            day=NOW.date(),
+            status=ReportStatus.APPROVED,
+            first_submitted_at=NOW,
+            submitted_at=NOW,
+            created_at=NOW,
+            filled_by=world.user("head1"),
+            reviewed_by=world.user("office"),
+        )
+        for unit in units
+    )
+    versions = ReportVersion.objects.bulk_create(
+        ReportVersion(
+            report=report,
+            number=1,
+            submitted_at=NOW,
+            cases=[
+                {
+                    "person_id": world.person11.pk,
+                    "name": f"病例{i}",
+                    "unit_id": unit.pk,
+                    "temperature": "38.2",
+                    "symptoms": ["cough"],
+                    "what": "fever",
+                    "action": "送医",
+                    "open": False,
+                }
+            ],
+        )
+        for i, (report, unit) in enumerate(zip(reports, units, strict=True))
+    )
+    for report, version in zip(reports, versions, strict=True):
+        report.current = version
+    UnitReport.objects.bulk_update(reports, ["current"])
+    from fangkong.reporting.models import Indicator
+
+    registered = Indicator.objects.get(code="registered")
+    ReportValue.objects.bulk_create(
+        ReportValue(version=version, indicator=registered, number=3, register=2, reason="新到")
+        for version in versions
+    )
+    return have + units
+
+
+def _indicators(world: World, total: int) -> str:
+    from fangkong.reporting.models import Indicator
+
+    have = Indicator.objects.count()
+    Indicator.objects.bulk_create(
+        Indicator(code=f"extra{i}", name=f"指标{i}", order=100 + i) for i in range(have, total)
+    )
+    return "/api/v1/reporting/indicators"
+
+
+def _reports(world: World, total: int) -> str:
+    _reporting_units(world, total)
+    return "/api/v1/reporting/reports"
+
+
+def _completeness(world: World, total: int) -> str:
+    _reporting_units(world, total)
+    return "/api/v1/reporting/completeness"
+
+
+def _branch(world: World, total: int) -> str:
+    _reporting_units(world, total)
+    return "/api/v1/reporting/branch"
+
+
 # How to grow the rows of an API list, by the last segment of its path.
 API_ROWS: dict[str, Callable[[World, int], str]] = {
     "org-units": _grids,
@@ -376,6 +476,10 @@ API_ROWS: dict[str, Callable[[World, int], str]] = {
     "episodes": _episodes,
     "needs": _needs,
     "alerts": _alerts,
+    "indicators": _indicators,
+    "reports": _reports,
+    "completeness": _completeness,
+    "branch": _branch,
 }
 
 SCHEMA = api.get_openapi_schema()
