@@ -23,9 +23,11 @@ it (``BENCH_POSTGRES_URL`` with ``_observation`` added to the database name; def
 running episodes and an API token of the office, starts gunicorn on it (two sync workers, on a
 free port of 127.0.0.1, with :mod:`fangkong.observation.bench_settings`: the app's URLs plus a
 bare JSON view), and posts single readings (``POST /api/v1/episodes/{id}/readings``,
-``{"value": "36.6"}``) from :data:`CLIENT_THREADS` threads for ``BENCH_SECONDS`` seconds; then
-the same load on the bare view, served by the same processes with the same middleware (no
-authentication, no database), and on the bare view behind the bearer token check. It reports
+``{"value": "36.6"}``) from :data:`CLIENT_THREADS` threads for ``BENCH_SECONDS`` seconds in
+all; and the same load on the bare view, served by the same processes with the same
+middleware (no authentication, no database), and on the bare view behind the bearer token
+check. The three loads take turns in :data:`ROUNDS` rounds, so that other work on the machine
+weighs on each alike. It reports
 the requests per second of each, the ratio of readings to the bare view (target at least 0.4)
 and to the authenticated one, the latencies and the errors (target none), and checks that
 every reading accepted is stored. The server is stopped whatever happens.
@@ -90,6 +92,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
 # reading_throughput: a register of at most THROUGHPUT_PERSONS (the writes hardly depend on
 # its size), THROUGHPUT_EPISODES running episodes.
 SECONDS = 15.0
+ROUNDS = 5  # each load runs SECONDS in all, in ROUNDS turns
 CLIENT_THREADS = 8
 WORKERS = 2
 THROUGHPUT_EPISODES = 300
@@ -820,17 +823,28 @@ def _load_test(port: int, token: str, episodes: list[int], seconds: float) -> di
     figures: dict[str, Any] = {"threads": threads, "workers": WORKERS, "seconds": seconds}
     for _i in range(WARM_UP):  # each worker loads its code on the first requests
         _request(port, "POST", BARE_PATH, b"{}", json_headers)
-    results = {}
-    for name, paths, headers in (
+    loads = (
         ("readings", _cycle(reading_paths), api_headers),
         ("bare", _cycle([BARE_PATH]), json_headers),
         ("bare_auth", _cycle([BARE_AUTH_PATH]), api_headers),
-    ):
-        run, elapsed = _hammer(port, paths, headers, seconds, threads)
-        results[name] = run
+    )
+    # The three loads take turns in short rounds, so that whatever else the machine does
+    # meanwhile weighs on each alike.
+    results = {name: _Run() for name, _paths, _headers in loads}
+    elapsed = dict.fromkeys(results, 0.0)
+    for _round in range(ROUNDS):
+        for name, paths, headers in loads:
+            run, took = _hammer(port, paths, headers, seconds / ROUNDS, threads)
+            total = results[name]
+            total.ok += run.ok
+            total.errors += run.errors
+            total.latencies += run.latencies
+            total.samples = (total.samples + run.samples)[:3]
+            elapsed[name] += took
+    for name, run in results.items():
         figures[f"{name}_ok"] = run.ok
         figures[f"{name}_errors"] = run.errors
-        figures[f"{name}_per_s"] = round(run.ok / elapsed, 1)
+        figures[f"{name}_per_s"] = round(run.ok / elapsed[name], 1)
         if run.latencies:
             figures[f"{name}_median_ms"] = round(statistics.median(run.latencies), 1)
             figures[f"{name}_p95_ms"] = round(_percentile(run.latencies, 0.95), 1)

@@ -121,9 +121,12 @@ def seed_observation_demo(
     seed: int = org_demo.DEFAULT_SEED,
     progress: Callable[[str], None] | None = None,
     now: dt.datetime | None = None,
+    run_jobs: bool = True,
 ) -> ObservationSummary:
     """Add the key-group control demo to the demo register and campaign. Does nothing (an
-    empty summary) without the branch, or when an episode already exists. One transaction."""
+    empty summary) without the branch, or when an episode already exists. One transaction.
+    Without ``run_jobs`` the scheduled jobs are left to the caller (who adds more demo data
+    first, then runs them and :func:`count_alerts`)."""
     started = time.monotonic()
     say = progress or (lambda message: None)
     now = now or timezone.now()
@@ -156,7 +159,8 @@ def seed_observation_demo(
         _care_visits(episodes, office)
         _decide(episodes, referred, office, worker, now)
         _handle_old_fevers(office, now)
-        jobs.run_due(now)
+        if run_jobs:
+            jobs.run_due(now)
     summary.episodes = ObservationEpisode.objects.count()
     summary.active = ObservationEpisode.objects.filter(
         status=ObservationEpisode.Status.ACTIVE
@@ -166,10 +170,14 @@ def seed_observation_demo(
     summary.visits = FollowUpVisit.objects.count()
     summary.needs = Need.objects.count()
     summary.care_visits = CareVisit.objects.count()
-    summary.alerts = Alert.objects.count()
-    summary.open_alerts = Alert.objects.filter(status=Alert.Status.OPEN).count()
+    count_alerts(summary)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def count_alerts(summary: ObservationSummary) -> None:
+    summary.alerts = Alert.objects.count()
+    summary.open_alerts = Alert.objects.filter(status=Alert.Status.OPEN).count()
 
 
 # ---------------------------------------------------------------------------------------------

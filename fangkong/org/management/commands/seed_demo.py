@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.org import demo
@@ -65,17 +66,27 @@ class Command(BaseCommand):
             )
         # The screening demo (a campaign under way) and the observation demo (key persons
         # under observation) go with the register: one transaction.
-        from fangkong.observation.demo import seed_observation_demo
+        from fangkong.core import jobs
+        from fangkong.observation.demo import count_alerts, seed_observation_demo
+        from fangkong.reporting.demo import seed_reporting_demo
         from fangkong.screening.demo import seed_screening_demo
 
         try:
             with transaction.atomic():
                 summary = demo.seed_demo(persons=persons, seed=seed, progress=progress)
                 screening = seed_screening_demo(seed=seed, progress=progress)
-                observation = seed_observation_demo(seed=seed, progress=progress)
+                # The daily reports are filed from what observation recorded; then the
+                # scheduled jobs run once over all of it (missed checks, missing reports…).
+                now = timezone.now()
+                observation = seed_observation_demo(
+                    seed=seed, progress=progress, now=now, run_jobs=False
+                )
+                reporting = seed_reporting_demo(seed=seed, progress=progress, now=now)
+                jobs.run_due(now)
+                count_alerts(observation)
         except demo.DemoDataError as error:
             raise CommandError(str(error)) from None
-        summary.seconds += screening.seconds + observation.seconds
+        summary.seconds += screening.seconds + observation.seconds + reporting.seconds
         self.stdout.write(
             self.style.SUCCESS(
                 _(
