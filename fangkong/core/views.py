@@ -39,9 +39,14 @@ class HomeCard:
 
     label: str
     element_id: str
-    value: int
+    value: int | str  # a count, or a state in words (today's report: "Submitted")
     url: str
     warn: bool = False  # shown in red when not zero
+    detail: str = ""  # a line under the value
+
+    @property
+    def is_count(self) -> bool:
+        return isinstance(self.value, int)
 
 
 def _to_handle(user: Any) -> list[HomeCard]:
@@ -92,6 +97,50 @@ def _to_handle(user: Any) -> list[HomeCard]:
                 "count-fevers-today",
                 figures.fevers_today,
                 f"{ledger}?fever_today=on",
+                warn=True,
+            ),
+        ]
+    if has_perm(user, Perm.REPORTING_VIEW):
+        cards += _report_cards(user)
+    return cards
+
+
+def _report_cards(user: Any) -> list[HomeCard]:
+    """Today's daily report: for a unit head, where their unit's report stands (one query);
+    for the office and the leader, how many units have reported and how many are missing."""
+    from fangkong.reporting.models import ReportStatus
+    from fangkong.reporting.selectors import today_summary
+
+    summary = today_summary(user)
+    cards = []
+    for mine in summary.mine:
+        filed = mine.first_submitted_at is not None
+        cards.append(
+            HomeCard(
+                _("Today's report: %(unit)s") % {"unit": mine.unit.name},
+                f"report-today-{mine.unit.pk}",
+                str(ReportStatus(mine.status).label) if filed else _("Not filed"),
+                reverse("reporting:file", kwargs={"orgunit_id": mine.unit.pk}),
+                warn=(not filed and mine.due) or mine.status == ReportStatus.RETURNED,
+                detail=_("Due by %(time)s") % {"time": f"{mine.deadline:%H:%M}"},
+            )
+        )
+    if summary.board is not None:
+        board = summary.board
+        reports = reverse("reporting:day")
+        cards += [
+            HomeCard(
+                _("Daily reports received today"),
+                "count-reports-received",
+                board.received,
+                reports,
+                detail=_("of %(expected)d units") % {"expected": board.expected},
+            ),
+            HomeCard(
+                _("Daily reports missing"),
+                "count-reports-missing",
+                board.missing,
+                f"{reports}?status=missing",
                 warn=True,
             ),
         ]

@@ -10,13 +10,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Exists, F, FilteredRelation, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fangkong.core.permissions import Perm
-from fangkong.core.scoping import restrict, scope_for, units_in_scope
+from fangkong.core.scoping import has_perm, restrict, scope_for, units_in_scope
 from fangkong.org.models import OrgUnit
 
 from .models import BranchReport, Indicator, ReportStatus, ReportValue, ReportVersion, UnitReport
@@ -116,7 +117,11 @@ def version_diff(before: ReportVersion | None, after: ReportVersion) -> list[Cha
             )
         )
     if (before.notes if before else "") != after.notes:
-        changes.append(Change("notes", _("Notes"), before.notes if before else "", after.notes))
+        changes.append(
+            Change(
+                "notes", pgettext("report", "Notes"), before.notes if before else "", after.notes
+            )
+        )
     old_cases = {c["person_id"]: c for c in (before.cases if before else [])}
     new_cases = {c["person_id"]: c for c in after.cases}
     for person_id in list(new_cases) + [p for p in old_cases if p not in new_cases]:
@@ -563,3 +568,293 @@ def branch_aggregate(
 def deadline_for(day: dt.date) -> dt.datetime:
     """When ``day``'s reports are due under the rules in force."""
     return deadline_of(day, current_rules())
+
+
+# ---------------------------------------------------------------------------------------------
+# The pages' reads (added with the pages): a day's board of units, the reports a user files,
+# the home page's figures, the grids' sub-reports of a unit, and who may review a report.
+
+
+class Board:
+    """Where each unit stands on a day, as the office's list shows it: a submitted report
+    waiting for review is on time or late (by its first submission), a reviewed one returned
+    or approved; without a submitted report a unit is missing once the deadline has passed,
+    not yet due before."""
+
+    ON_TIME = "on_time"
+    LATE = "late"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    MISSING = "missing"
+    NOT_DUE = "not_due"
+
+    ALL = (ON_TIME, LATE, RETURNED, APPROVED, MISSING, NOT_DUE)
+    RECEIVED = frozenset({ON_TIME, LATE, RETURNED, APPROVED})
+
+
+def _board_condition(status: str, due: bool) -> Q | None:
+    """The condition on the day's report (``day_report``) for a board status; None when no
+    unit can have it (missing before the deadline, not yet due after it)."""
+    unsubmitted = Q(day_report__first_submitted_at__isnull=True)
+    conditions = {
+        Board.ON_TIME: Q(day_report__status=ReportStatus.SUBMITTED, day_report__late=False),
+        Board.LATE: Q(day_report__status=ReportStatus.SUBMITTED, day_report__late=True),
+        Board.RETURNED: Q(day_report__status=ReportStatus.RETURNED),
+        Board.APPROVED: Q(day_report__status=ReportStatus.APPROVED),
+        Board.MISSING: unsubmitted if due else None,
+        Board.NOT_DUE: None if due else unsubmitted,
+    }
+    return conditions[status]
+
+
+def board_status(status: str, first_submitted_at: dt.datetime | None, late: bool, due: bool) -> str:
+    """The board status of a unit from its day's report (status and first submission)."""
+    if first_submitted_at is None:
+        return Board.MISSING if due else Board.NOT_DUE
+    if status == ReportStatus.APPROVED:
+        return Board.APPROVED
+    if status == ReportStatus.RETURNED:
+        return Board.RETURNED
+    return Board.LATE if late else Board.ON_TIME
+
+
+@dataclass
+class BoardRow:
+    """One unit of the board with its day's report (its fields; ids only, no extra query)."""
+
+    unit: OrgUnit
+    status: str
+    report_id: int | None
+    report_status: str
+    first_submitted_at: dt.datetime | None
+    submitted_at: dt.datetime | None
+    late: bool
+    nothing_to_report: bool
+    version: int | None
+    reviewed_at: dt.datetime | None
+
+    @property
+    def received(self) -> bool:
+        return self.status in Board.RECEIVED
+
+
+@dataclass
+class DayBoard:
+    """The units of a day (a queryset to page through: :meth:`rows` turns a page of it into
+    :class:`BoardRow`), the number in each board status (under the unit filter, whatever the
+    status filter) and the deadline."""
+
+    day: dt.date
+    deadline: dt.datetime
+    due: bool
+    units: QuerySet[OrgUnit]
+    counts: dict[str, int]
+
+    @property
+    def expected(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def received(self) -> int:
+        return sum(n for status, n in self.counts.items() if status in Board.RECEIVED)
+
+    @property
+    def missing(self) -> int:
+        return self.counts.get(Board.MISSING, 0)
+
+    def rows(self, units: Any) -> list[BoardRow]:
+        return [
+            BoardRow(
+                unit=unit,
+                status=board_status(
+                    unit.report_status or "", unit.report_first, bool(unit.report_late), self.due
+                ),
+                report_id=unit.report_id,
+                report_status=unit.report_status or "",
+                first_submitted_at=unit.report_first,
+                submitted_at=unit.report_submitted,
+                late=bool(unit.report_late),
+                nothing_to_report=bool(unit.report_nothing),
+                version=unit.report_version,
+                reviewed_at=unit.report_reviewed,
+            )
+            for unit in units
+        ]
+
+
+def _day_report(day: dt.date) -> FilteredRelation:
+    return FilteredRelation("daily_reports", condition=Q(daily_reports__day=day))
+
+
+def _with_day_report(units: QuerySet[OrgUnit]) -> QuerySet[OrgUnit]:
+    """``units`` (annotated with ``day_report``: :func:`_day_report`) with the fields of
+    that report (``report_*``; None without one)."""
+    return units.annotate(
+        report_id=F("day_report__pk"),
+        report_status=F("day_report__status"),
+        report_first=F("day_report__first_submitted_at"),
+        report_submitted=F("day_report__submitted_at"),
+        report_late=F("day_report__late"),
+        report_nothing=F("day_report__nothing_to_report"),
+        report_version=F("day_report__current__number"),
+        report_reviewed=F("day_report__reviewed_at"),
+    )
+
+
+def day_board(
+    user: Any,
+    day: dt.date,
+    *,
+    unit: OrgUnit | None = None,
+    status: str = "",
+    now: dt.datetime | None = None,
+) -> DayBoard:
+    """Every unit the user may see (in ``unit``'s subtree) with its report of ``day`` and its
+    board status, of one status when asked. Two queries (the rules, the counts per status)
+    and the page of units, whatever the number of units."""
+    now = now or timezone.now()
+    rules = current_rules()
+    deadline = deadline_of(day, rules)
+    due = is_due(day, now, rules)
+    units = reporting_units(user, under=unit).annotate(day_report=_day_report(day))
+    conditions = {s: _board_condition(s, due) for s in Board.ALL}
+    wanted = {s: Count("pk", filter=c) for s, c in conditions.items() if c is not None}
+    found = units.aggregate(**wanted) if wanted else {}
+    counts = {s: int(found.get(s) or 0) for s in Board.ALL}
+    if status in conditions:
+        condition = conditions[status]
+        units = units.filter(condition) if condition is not None else units.none()
+    listed = _with_day_report(units).order_by("path")
+    return DayBoard(day=day, deadline=deadline, due=due, units=listed, counts=counts)
+
+
+# Units listed as "my reports" at most (a system administrator files for every unit).
+MINE_MAX = 10
+
+
+@dataclass
+class MyReport:
+    """A unit (or a grid, with sub-reports on) the user files for, and its report of a day."""
+
+    unit: OrgUnit
+    status: str  # the report's status ("draft" for a draft), or "" without one
+    late: bool
+    first_submitted_at: dt.datetime | None
+    deadline: dt.datetime
+    due: bool
+    review_comment: str
+
+    @property
+    def board(self) -> str:
+        return board_status(self.status, self.first_submitted_at, self.late, self.due)
+
+
+def my_reports(user: Any, day: dt.date, *, now: dt.datetime | None = None) -> list[MyReport]:
+    """The units the user files the daily report for (their units; a grid worker's grids
+    when the office has turned grid sub-reports on) with their report of ``day``: one query
+    (the rules come with it), none without ``reporting.file``."""
+    from .models import ReportingRules
+
+    if not has_perm(user, Perm.REPORTING_FILE):
+        return []
+    now = now or timezone.now()
+    rules = ReportingRules.objects.filter(pk=ReportingRules.SINGLETON_PK)
+    in_scope = units_in_scope(user, Perm.REPORTING_FILE).annotate(
+        day_report=_day_report(day),
+        rule_deadline=Subquery(rules.values("deadline")[:1]),
+        rule_grids=Exists(rules.filter(grid_reports=True)),
+    )
+    fields = (
+        "pk",
+        "code",
+        "name",
+        "kind",
+        "path",
+        "parent_id",
+        "day_report__status",
+        "day_report__late",
+        "day_report__first_submitted_at",
+        "day_report__review_comment",
+        "rule_deadline",
+        "rule_grids",
+    )
+    # Units first ("unit" > "grid"), then the grids that file (sub-reports on, not inside
+    # another grid): the grids are the user's only when no unit is.
+    filing = Q(kind=OrgUnit.Kind.UNIT) | (
+        Q(kind=OrgUnit.Kind.GRID, rule_grids=True) & ~Q(parent__kind=OrgUnit.Kind.GRID)
+    )
+    found_rows = list(
+        in_scope.filter(filing).order_by("-kind", "path").values_list(*fields)[:MINE_MAX]
+    )
+    units = [row for row in found_rows if row[3] == OrgUnit.Kind.UNIT]
+    rows = units or found_rows
+    default = ReportingRules(pk=ReportingRules.SINGLETON_PK)
+    found = []
+    for pk, code, name, kind, path, parent_id, status, late, first, comment, at, _on in rows:
+        rules_now = ReportingRules(pk=default.pk, deadline=at or default.deadline)
+        unit = OrgUnit(pk=pk, code=code, name=name, kind=kind, path=path, parent_id=parent_id)
+        found.append(
+            MyReport(
+                unit=unit,
+                status=status or "",
+                late=bool(late),
+                first_submitted_at=first,
+                deadline=deadline_of(day, rules_now),
+                due=is_due(day, now, rules_now),
+                review_comment=comment or "",
+            )
+        )
+    return found
+
+
+@dataclass
+class TodaySummary:
+    """The home page's daily-report figures: the reports the user files (``mine``) and,
+    for those who follow the units' reports (the office, the leader, an auditor), the day's
+    board (received, expected, missing)."""
+
+    day: dt.date
+    mine: list[MyReport]
+    board: DayBoard | None
+
+
+def today_summary(user: Any, *, now: dt.datetime | None = None) -> TodaySummary:
+    """For the home page: one query for a unit head, three for the office."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    mine = my_reports(user, day, now=now)
+    follows = (
+        has_perm(user, Perm.REPORTING_REVIEW)
+        or has_perm(user, Perm.REPORTING_APPROVE)
+        or (has_perm(user, Perm.REPORTING_VIEW) and not has_perm(user, Perm.REPORTING_FILE))
+    )
+    board = day_board(user, day, now=now) if follows else None
+    return TodaySummary(day=day, mine=mine, board=board)
+
+
+def grid_reports_of(user: Any, unit: OrgUnit, day: dt.date) -> list[BoardRow]:
+    """The grids that file sub-reports to ``unit`` (its grids not inside another grid) with
+    their report of ``day`` and its board status, in the tree's order: two queries (the
+    rules, the grids with their reports)."""
+    rules = current_rules()
+    due = is_due(day, timezone.now(), rules)
+    grids = (
+        units_in_scope(user, Perm.REPORTING_VIEW)
+        .filter(kind=OrgUnit.Kind.GRID, path__startswith=unit.path)
+        .exclude(parent__kind=OrgUnit.Kind.GRID)
+        .annotate(day_report=_day_report(day))
+    )
+    board = DayBoard(day=day, deadline=deadline_of(day, rules), due=due, units=grids, counts={})
+    return board.rows(_with_day_report(grids).order_by("path"))
+
+
+def may_review(user: Any, report: UnitReport) -> bool:
+    """Whether ``user`` may approve or return ``report`` (the office; the unit head for a
+    grid's sub-report): the rule of the review services, for showing the buttons."""
+    from .services import _check_review
+
+    try:
+        _check_review(user, report)
+    except PermissionDenied:
+        return False
+    return True

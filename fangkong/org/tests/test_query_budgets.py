@@ -41,7 +41,7 @@ BUDGETS: dict[str, int] = {
     # persons (three figures in one aggregate), units and grids, households; the open
     # campaigns, their grids, households and persons per grid, and the work done per campaign;
     # the alerts (one aggregate) and observation (episodes, fevers today, no visit today)
-    "/": 14,
+    "/": 15,
     "/org/units/": 8,  # count, page of units, grids below them, households and persons per grid
     "/org/households/": 7,  # the filter's units, count, page, member counts of the page
     "/org/persons/": 6,  # the filter's units, count, page

@@ -29,6 +29,7 @@ MODULES = (
     "fangkong.org.bench",
     "fangkong.screening.bench",
     "fangkong.observation.bench",
+    "fangkong.reporting.bench",
 )
 
 
