@@ -44,7 +44,6 @@ import json
 import math
 import os
 import random
-import secrets
 import signal
 import socket
 import sqlite3
@@ -58,7 +57,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from fangkong.core import benchkit
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 REQUESTS = 30
@@ -78,7 +78,6 @@ FEVERS = ("37.4", "37.8", "38.3")
 PERIOD_DAYS = 14
 # Episodes written per bulk write (about 30 readings each).
 CHUNK_EPISODES = 5_000
-DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/fangkong_bench"
 
 # The pages measured: name → (URL name, persona, query string).
 PAGES: dict[str, tuple[str, str, str]] = {
@@ -105,25 +104,12 @@ BARE_AUTH_PATH = "/bench/bare-auth"
 def bench_observation_sqlite(persons: int) -> dict[str, Any]:
     """The alerts inbox (office, unit head), the observation ledger (first page, running
     only) and the home page over 5 % of the register under observation, on SQLite."""
-    with tempfile.TemporaryDirectory(prefix="fk-bench-observation-") as folder:
-        return _measure_in_child(
-            persons, {"SQLITE_PATH": str(Path(folder) / "observation.sqlite3"), "DATABASE_URL": ""}
-        )
+    return benchkit.on_sqlite("fangkong.observation.bench", "observation", persons)
 
 
 def bench_observation_postgresql(persons: int) -> dict[str, Any]:
     """The same pages on PostgreSQL (skipped, with the reason, when it cannot be reached)."""
-    from fangkong.screening.bench import _drop_database, _recreate_database, _without_password
-
-    url = _postgres_url()
-    try:
-        _recreate_database(url)
-    except Exception as error:  # no server here: say so, measure the rest
-        return {"skipped": f"PostgreSQL at {_without_password(url)}: {error}".strip()}
-    try:
-        return _measure_in_child(persons, {"DATABASE_URL": url})
-    finally:
-        _drop_database(url)
+    return benchkit.on_postgresql("fangkong.observation.bench", persons, "_observation")
 
 
 def bench_reading_throughput(persons: int) -> dict[str, Any]:
@@ -131,7 +117,7 @@ def bench_reading_throughput(persons: int) -> dict[str, Any]:
     Django JSON view on the same server: requests per second, ratio, errors."""
     seconds = float(os.environ.get("BENCH_SECONDS") or SECONDS)
     with tempfile.TemporaryDirectory(prefix="fk-bench-readings-") as folder:
-        env = _child_env(
+        env = benchkit.child_env(
             {
                 "SQLITE_PATH": str(Path(folder) / "readings.sqlite3"),
                 "DATABASE_URL": "",
@@ -165,39 +151,6 @@ def bench_reading_throughput(persons: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------
 # The parent side: databases and the child process
-
-
-def _postgres_url() -> str:
-    """The bench database's URL: ``BENCH_POSTGRES_URL`` (or the default) with
-    ``_observation`` added to its name, so that the screening bench may run beside."""
-    parts = urlsplit(os.environ.get("BENCH_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_observation"))
-
-
-def _child_env(database: dict[str, str]) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "fangkong.settings",
-        "FANGKONG_DOTENV": "0",
-        # As in production: no query log, no template debugging.
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        **database,
-    }
-
-
-def _measure_in_child(persons: int, database: dict[str, str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "fangkong.observation.bench", "measure", str(persons)],
-        env=_child_env(database),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"observation bench failed:\n{done.stderr[-4000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,17 +54,14 @@ import datetime as dt
 import json
 import os
 import random
-import secrets
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from fangkong.core import benchkit
 
 REQUESTS = 30
 WARM_UP = 2
@@ -91,7 +88,6 @@ TODAY_FILED = 0.6
 TODAY_APPROVED = 0.4
 # Days written per bulk write (600 reports and 9,000 values a day).
 CHUNK_DAYS = 5
-DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/fangkong_bench"
 
 # The pages measured: name → (URL name, persona, query). The query's {start}, {end}, {day}
 # are filled in: the matrix's period (MATRIX_DAYS up to the last day), the day of the branch
@@ -117,62 +113,12 @@ def bench_reporting_sqlite(persons: int) -> dict[str, Any]:
     """The completeness matrix (30 days), the branch report and the list of a day's reports
     over 600 units × 90 days of reports, and pre-filling the 600 units' reports of a day from
     the register, on SQLite."""
-    with tempfile.TemporaryDirectory(prefix="fk-bench-reporting-") as folder:
-        return _measure_in_child(
-            persons, {"SQLITE_PATH": str(Path(folder) / "reporting.sqlite3"), "DATABASE_URL": ""}
-        )
+    return benchkit.on_sqlite("fangkong.reporting.bench", "reporting", persons)
 
 
 def bench_reporting_postgresql(persons: int) -> dict[str, Any]:
     """The same on PostgreSQL (skipped, with the reason, when it cannot be reached)."""
-    from fangkong.screening.bench import _drop_database, _recreate_database, _without_password
-
-    url = _postgres_url()
-    try:
-        _recreate_database(url)
-    except Exception as error:  # no server here: say so, measure the rest
-        return {"skipped": f"PostgreSQL at {_without_password(url)}: {error}".strip()}
-    try:
-        return _measure_in_child(persons, {"DATABASE_URL": url})
-    finally:
-        _drop_database(url)
-
-
-# ---------------------------------------------------------------------------------------------
-# The parent side: databases and the child process
-
-
-def _postgres_url() -> str:
-    """The bench database's URL: ``BENCH_POSTGRES_URL`` (or the default) with ``_reporting``
-    added to its name, so that the other benches may run beside."""
-    parts = urlsplit(os.environ.get("BENCH_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_reporting"))
-
-
-def _child_env(database: dict[str, str]) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "fangkong.settings",
-        "FANGKONG_DOTENV": "0",
-        # As in production: no query log, no template debugging.
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        **database,
-    }
-
-
-def _measure_in_child(persons: int, database: dict[str, str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "fangkong.reporting.bench", "measure", str(persons)],
-        env=_child_env(database),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"reporting bench failed:\n{done.stderr[-4000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return benchkit.on_postgresql("fangkong.reporting.bench", persons, "_reporting")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -985,12 +931,7 @@ def measure(persons: int, requests: int = REQUESTS) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     """``python -m fangkong.reporting.bench measure PERSONS``: print the figures as JSON."""
-    if len(argv) == 2 and argv[0] == "measure":
-        requests = int(os.environ.get("BENCH_REQUESTS") or REQUESTS)
-        print(json.dumps(measure(int(argv[1]), requests)))
-        return 0
-    print(__doc__, file=sys.stderr)
-    return 2
+    return benchkit.child_main(argv, measure, __doc__, REQUESTS)
 
 
 if __name__ == "__main__":

@@ -521,6 +521,18 @@ def _file(
     return _Filing(unit, report, indicators, filled, lines, cases, notes)
 
 
+def _filled_version(filing: _Filing, nothing_to_report: bool) -> ReportVersion:
+    """The report's draft version holding what was filed: its values, the snapshot of the
+    lines, the cases with their actions (not saved yet)."""
+    version = _draft_of(filing.report)
+    _write_lines(version, filing.lines)
+    version.nothing_to_report = nothing_to_report
+    version.notes = filing.notes
+    version.snapshot = _snapshot(filing.lines)
+    version.cases = filing.cases
+    return version
+
+
 @transaction.atomic
 def save_draft(
     *,
@@ -551,12 +563,7 @@ def save_draft(
         strict=False,
     )
     report = filing.report
-    draft = _draft_of(report)
-    _write_lines(draft, filing.lines)
-    draft.nothing_to_report = nothing_to_report
-    draft.notes = filing.notes
-    draft.snapshot = _snapshot(filing.lines)
-    draft.cases = filing.cases
+    draft = _filled_version(filing, nothing_to_report)
     draft.save(update_fields=["nothing_to_report", "notes", "snapshot", "cases"])
     if report.current is None:  # else the report shows its submitted version until the next
         report.nothing_to_report = nothing_to_report
@@ -600,14 +607,9 @@ def submit_report(
         strict=True,
     )
     report = filing.report
-    version = _draft_of(report)
-    _write_lines(version, filing.lines)
+    version = _filled_version(filing, nothing_to_report)
     version.submitted_at = now
     version.submitted_by = _user(actor)
-    version.nothing_to_report = nothing_to_report
-    version.notes = filing.notes
-    version.snapshot = _snapshot(filing.lines)
-    version.cases = filing.cases
     version.save()
     if report.first_submitted_at is None:
         report.first_submitted_at = now

@@ -17,19 +17,14 @@ dropped after it.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import secrets
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from fangkong.core import benchkit
 
 # (size, weight): 3.33 persons a household on average, so 1,000,000 persons live in about
 # 300,000 households (the demo's own sizes give 2.6 persons, 386,000 households).
@@ -44,7 +39,6 @@ BENCH_HOUSEHOLD_SIZES: tuple[tuple[int, int], ...] = (
 REQUESTS = 30
 WARM_UP = 2
 LIMIT_MS = 300
-DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/fangkong_bench"
 # The pages measured: name → (who asks, what).
 PAGES = ("coverage_branch", "coverage_unit", "todo", "ledger", "ledger_key")
 
@@ -52,85 +46,12 @@ PAGES = ("coverage_branch", "coverage_unit", "todo", "ledger", "ledger_key")
 def bench_screening_sqlite(persons: int) -> dict[str, Any]:
     """The coverage page (whole branch, one unit), a grid worker's to-do list and the
     ledger (first page, key persons only), on SQLite."""
-    with tempfile.TemporaryDirectory(prefix="fk-bench-screening-") as folder:
-        return _measure_in_child(
-            persons, {"SQLITE_PATH": str(Path(folder) / "screening.sqlite3"), "DATABASE_URL": ""}
-        )
+    return benchkit.on_sqlite("fangkong.screening.bench", "screening", persons)
 
 
 def bench_screening_postgresql(persons: int) -> dict[str, Any]:
     """The same pages on PostgreSQL (skipped, with the reason, when it cannot be reached)."""
-    url = os.environ.get("BENCH_POSTGRES_URL") or DEFAULT_POSTGRES_URL
-    try:
-        _recreate_database(url)
-    except Exception as error:  # no server here: say so, measure the rest
-        return {"skipped": f"PostgreSQL at {_without_password(url)}: {error}".strip()}
-    try:
-        return _measure_in_child(persons, {"DATABASE_URL": url})
-    finally:
-        _drop_database(url)
-
-
-# ---------------------------------------------------------------------------------------------
-# The parent side: databases and the child process
-
-
-def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" if parts.username else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _admin(url: str) -> tuple[str, str]:
-    """The maintenance database's URL (``postgres``) and the bench database's name."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"unexpected database name {name!r}")
-    return urlunsplit(parts._replace(path="/postgres")), name
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    admin, name = _admin(url)
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop_database(url: str) -> None:
-    import psycopg
-
-    admin, name = _admin(url)
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _measure_in_child(persons: int, database: dict[str, str]) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        **database,
-        "DJANGO_SETTINGS_MODULE": "fangkong.settings",
-        "FANGKONG_DOTENV": "0",
-        # As in production: no query log, no template debugging.
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "fangkong.screening.bench", "measure", str(persons)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"screening bench failed:\n{done.stderr[-4000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return benchkit.on_postgresql("fangkong.screening.bench", persons)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,12 +178,7 @@ def measure(persons: int, requests: int = REQUESTS) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     """``python -m fangkong.screening.bench measure PERSONS``: print the figures as JSON."""
-    if len(argv) == 2 and argv[0] == "measure":
-        requests = int(os.environ.get("BENCH_REQUESTS") or REQUESTS)
-        print(json.dumps(measure(int(argv[1]), requests)))
-        return 0
-    print(__doc__, file=sys.stderr)
-    return 2
+    return benchkit.child_main(argv, measure, __doc__, REQUESTS)
 
 
 if __name__ == "__main__":
