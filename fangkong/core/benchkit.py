@@ -8,11 +8,14 @@ added to the database name so that the benches of several apps may run beside ea
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -128,3 +131,64 @@ def child_main(
         return 0
     print(doc, file=sys.stderr)
     return 2
+
+
+# ---------------------------------------------------------------------------------------------
+# The child side: timing
+
+
+WARM_UP = 2
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (p95 of 30 values: the 29th smallest)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def timed(call: Callable[[], Any], requests: int) -> tuple[list[float], Any]:
+    """``requests`` calls after the warm-up ones: their times in ms, and the queries of one
+    more call."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _i in range(WARM_UP):
+        call()
+    times = []
+    for _i in range(requests):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    return times, queries
+
+
+def time_pages(
+    calls: dict[str, Callable[[], Any]],
+    requests: int,
+    figures: dict[str, Any],
+    missing: dict[str, str],
+) -> float:
+    """Time each of ``calls`` into ``figures`` (median, p95, the queries of one call and the
+    database's share of it); one that fails goes to ``missing`` with why, and the rest are
+    measured. Returns the worst p95."""
+    worst = 0.0
+    for name, call in calls.items():
+        try:
+            times, queries = timed(call, requests)
+        except Exception as error:  # a page being built may fail: say so, measure the rest
+            missing[name] = f"{type(error).__name__}: {error}"[:200]
+            continue
+        p95 = percentile(times, 0.95)
+        worst = max(worst, p95)
+        figures[f"{name}_median_ms"] = round(statistics.median(times), 1)
+        figures[f"{name}_p95_ms"] = round(p95, 1)
+        figures[f"{name}_queries"] = len(queries)
+        # The database's share of that call (the rest: Python and the template).
+        figures[f"{name}_db_ms"] = round(
+            sum(float(q["time"]) for q in queries.captured_queries) * 1000, 1
+        )
+    for name, reason in missing.items():
+        figures[f"{name}_not_measured"] = reason
+    return worst

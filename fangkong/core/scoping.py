@@ -330,7 +330,7 @@ def restrict_newest_first(
     scope = scope_for(user, perm or entry.view_perm)
     if scope.everything or scope.whole_tree or scope.empty or entry.overlap:
         return restrict(queryset, user, perm)
-    if not entry.unit_field:
+    if not entry.unit_field:  # OrgUnit itself
         return restrict(queryset, user, perm)
     if min(map(_depth, scope.paths)) > WIDE_DEPTH:
         return restrict(queryset, user, perm)

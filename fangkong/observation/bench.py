@@ -41,7 +41,6 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import json
-import math
 import os
 import random
 import signal
@@ -62,7 +61,6 @@ from fangkong.core import benchkit
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 REQUESTS = 30
-WARM_UP = 2
 LIMIT_MS = 300
 # Shares of the register's persons: under observation today, observed before (released).
 ACTIVE_SHARE = 0.05
@@ -456,12 +454,6 @@ class _Writer:
 # The child side: measure the pages
 
 
-def _percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile (p95 of 30 values: the 29th smallest)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
 def _targets() -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
     """The pages measured, each as a call (one GET); and the pages that could not be."""
     from django.test import Client
@@ -502,7 +494,6 @@ def measure(persons: int, requests: int = REQUESTS) -> dict[str, Any]:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from fangkong.alerts.models import Alert
     from fangkong.org import demo as org_demo
@@ -537,32 +528,7 @@ def measure(persons: int, requests: int = REQUESTS) -> dict[str, Any]:
         "requests": requests,
     }
     calls, missing = _targets()
-    worst = 0.0
-    for name, call in calls.items():
-        try:
-            for _i in range(WARM_UP):
-                call()
-            times = []
-            for _i in range(requests):
-                started = time.perf_counter()
-                call()
-                times.append((time.perf_counter() - started) * 1000)
-            with CaptureQueriesContext(connection) as queries:
-                call()
-        except Exception as error:  # a page being built may fail: say so, measure the rest
-            missing[name] = f"{type(error).__name__}: {error}"[:200]
-            continue
-        p95 = _percentile(times, 0.95)
-        worst = max(worst, p95)
-        figures[f"{name}_median_ms"] = round(statistics.median(times), 1)
-        figures[f"{name}_p95_ms"] = round(p95, 1)
-        figures[f"{name}_queries"] = len(queries)
-        # The database's share of that request (the rest: Python and the template).
-        figures[f"{name}_db_ms"] = round(
-            sum(float(q["time"]) for q in queries.captured_queries) * 1000, 1
-        )
-    for name, reason in missing.items():
-        figures[f"{name}_not_measured"] = reason
+    worst = benchkit.time_pages(calls, requests, figures, missing)
     figures["worst_p95_ms"] = round(worst, 1)
     figures["limit_ms"] = LIMIT_MS
     figures["within_limit"] = worst < LIMIT_MS and not missing
@@ -774,7 +740,7 @@ def _load_test(port: int, token: str, episodes: list[int], seconds: float) -> di
     api_headers = {**json_headers, "Authorization": f"Bearer {token}"}
     reading_paths = [f"/api/v1/episodes/{pk}/readings" for pk in episodes]
     figures: dict[str, Any] = {"threads": threads, "workers": WORKERS, "seconds": seconds}
-    for _i in range(WARM_UP):  # each worker loads its code on the first requests
+    for _i in range(benchkit.WARM_UP):  # each worker loads its code on the first requests
         _request(port, "POST", BARE_PATH, b"{}", json_headers)
     loads = (
         ("readings", _cycle(reading_paths), api_headers),
@@ -800,7 +766,7 @@ def _load_test(port: int, token: str, episodes: list[int], seconds: float) -> di
         figures[f"{name}_per_s"] = round(run.ok / elapsed[name], 1)
         if run.latencies:
             figures[f"{name}_median_ms"] = round(statistics.median(run.latencies), 1)
-            figures[f"{name}_p95_ms"] = round(_percentile(run.latencies, 0.95), 1)
+            figures[f"{name}_p95_ms"] = round(benchkit.percentile(run.latencies, 0.95), 1)
         if run.samples:
             figures[f"{name}_first_errors"] = run.samples
     bare = figures["bare_per_s"]

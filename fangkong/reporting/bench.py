@@ -64,7 +64,6 @@ from typing import Any
 from fangkong.core import benchkit
 
 REQUESTS = 30
-WARM_UP = 2
 LIMIT_MS = 300
 UNITS = 600
 DAYS = 90
@@ -685,24 +684,6 @@ def _approve_branch_reports(first: dt.date, today: dt.date, now: dt.datetime) ->
 # The child side: measure
 
 
-def _timed(call: Callable[[], Any], requests: int) -> tuple[list[float], Any]:
-    """``requests`` calls after the warm-up ones: their times in ms, and the queries of one
-    more call."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _i in range(WARM_UP):
-        call()
-    times = []
-    for _i in range(requests):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    with CaptureQueriesContext(connection) as queries:
-        call()
-    return times, queries
-
-
 def _get(client: Any, url: str, **headers: str) -> Callable[[], Any]:
     def call() -> Any:
         response = client.get(url, headers=headers)
@@ -810,19 +791,13 @@ def _measure_prefill(figures: dict[str, Any], days: _Days, requests: int) -> Non
         .first()
     )
     if largest is not None:
-        times, queries = _timed(lambda: prefill(units=[largest], day=days.day), requests)
+        times, queries = benchkit.timed(lambda: prefill(units=[largest], day=days.day), requests)
         figures["prefill_unit_median_ms"] = round(statistics.median(times), 1)
-        figures["prefill_unit_p95_ms"] = round(_percentile(times, 0.95), 1)
+        figures["prefill_unit_p95_ms"] = round(benchkit.percentile(times, 0.95), 1)
         figures["prefill_unit_queries"] = len(queries)
         figures["prefill_unit_db_ms"] = round(
             sum(float(q["time"]) for q in queries.captured_queries) * 1000, 1
         )
-
-
-def _percentile(values: list[float], share: float) -> float:
-    from fangkong.screening.bench import _percentile as percentile
-
-    return percentile(values, share)
 
 
 def measure(persons: int, requests: int = REQUESTS) -> dict[str, Any]:
@@ -902,24 +877,7 @@ def measure(persons: int, requests: int = REQUESTS) -> dict[str, Any]:
         }
     )
     calls, missing = _targets(days)
-    worst = 0.0
-    for name, call in calls.items():
-        try:
-            times, queries = _timed(call, requests)
-        except Exception as error:  # a page being built may fail: say so, measure the rest
-            missing[name] = f"{type(error).__name__}: {error}"[:200]
-            continue
-        p95 = _percentile(times, 0.95)
-        worst = max(worst, p95)
-        figures[f"{name}_median_ms"] = round(statistics.median(times), 1)
-        figures[f"{name}_p95_ms"] = round(p95, 1)
-        figures[f"{name}_queries"] = len(queries)
-        # The database's share of that call (the rest: Python and the template).
-        figures[f"{name}_db_ms"] = round(
-            sum(float(q["time"]) for q in queries.captured_queries) * 1000, 1
-        )
-    for name, reason in missing.items():
-        figures[f"{name}_not_measured"] = reason
+    worst = benchkit.time_pages(calls, requests, figures, missing)
     figures["worst_p95_ms"] = round(worst, 1)
     figures["limit_ms"] = LIMIT_MS
     _measure_prefill(figures, days, requests)

@@ -17,7 +17,6 @@ dropped after it.
 
 from __future__ import annotations
 
-import math
 import statistics
 import sys
 import time
@@ -37,7 +36,6 @@ BENCH_HOUSEHOLD_SIZES: tuple[tuple[int, int], ...] = (
     (6, 7),
 )
 REQUESTS = 30
-WARM_UP = 2
 LIMIT_MS = 300
 # The pages measured: name → (who asks, what).
 PAGES = ("coverage_branch", "coverage_unit", "todo", "ledger", "ledger_key")
@@ -56,12 +54,6 @@ def bench_screening_postgresql(persons: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------
 # The child side: seed, then measure
-
-
-def _percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile (p95 of 30 values: the 29th smallest)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def _targets() -> dict[str, tuple[Callable[[], Any], Callable[[], int]]]:
@@ -158,14 +150,14 @@ def measure(persons: int, requests: int = REQUESTS) -> dict[str, Any]:
     worst = 0.0
     for name in PAGES:
         call, count_queries = targets[name]
-        for _i in range(WARM_UP):
+        for _i in range(benchkit.WARM_UP):
             call()
         times = []
         for _i in range(requests):
             started = time.perf_counter()
             call()
             times.append((time.perf_counter() - started) * 1000)
-        p95 = _percentile(times, 0.95)
+        p95 = benchkit.percentile(times, 0.95)
         worst = max(worst, p95)
         figures[f"{name}_median_ms"] = round(statistics.median(times), 1)
         figures[f"{name}_p95_ms"] = round(p95, 1)
