@@ -63,6 +63,7 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 def _add_routers() -> None:
     from fangkong.alerts.api import router as alerts_router
+    from fangkong.checkpoints.api import router as checkpoints_router
     from fangkong.observation.api import router as observation_router
     from fangkong.org.api import router as org_router
     from fangkong.reporting.api import router as reporting_router
@@ -73,6 +74,7 @@ def _add_routers() -> None:
     api.add_router("/", observation_router)
     api.add_router("/", alerts_router)
     api.add_router("/", reporting_router)
+    api.add_router("/", checkpoints_router)
 
 
 _add_routers()

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "fangkong.observation",
     "fangkong.reporting",
     "fangkong.command",
+    "fangkong.checkpoints",
 ]
 
 MIDDLEWARE = [
@@ -155,7 +156,9 @@ else:
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend with the writers queued on a kernel lock instead of
+            # SQLite's sleeping busy handler (see fangkong/core/sqlite/base.py).
+            "ENGINE": "fangkong.core.sqlite",
             "NAME": str(SQLITE_PATH),
             "CONN_MAX_AGE": CONN_MAX_AGE,
             "CONN_HEALTH_CHECKS": True,

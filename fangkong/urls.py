@@ -15,6 +15,7 @@ urlpatterns = [
     path("observation/", include("fangkong.observation.urls")),
     path("alerts/", include("fangkong.alerts.urls")),
     path("reporting/", include("fangkong.reporting.urls")),
+    path("checkpoints/", include("fangkong.checkpoints.urls")),
     path("r/", include("fangkong.observation.urls_selfreport")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

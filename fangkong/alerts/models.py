@@ -22,6 +22,9 @@ class AlertKind(models.TextChoices):
     MISSED_VISIT = "missed_visit", _("Missed follow-up visit")
     UNANSWERED_NEED = "unanswered_need", _("Unanswered need")
     MISSING_REPORT = "missing_report", _("Missing daily report")
+    ENTRY_FEVER = "entry_fever", _("Fever at a checkpoint")
+    ENTRY_RISK_AREA = "entry_risk_area", _("Arrival from a risk area at a checkpoint")
+    DUTY_GAP = "duty_gap", _("Uncovered duty shift")
 
 
 class AlertLevel(models.IntegerChoices):

@@ -7,16 +7,21 @@ added to the database name so that the benches of several apps may run beside ea
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import os
 import secrets
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -42,17 +47,22 @@ def child_env(database: dict[str, str], **extra: str) -> dict[str, str]:
 def measure_in_child(module: str, persons: int, database: dict[str, str]) -> dict[str, Any]:
     """Run ``python -m module measure persons`` on ``database``; its last line of output is
     the figures (JSON)."""
+    return run_child(module, ["measure", str(persons)], child_env(database))
+
+
+def run_child(module: str, args: list[str], env: dict[str, str]) -> Any:
+    """Run ``python -m module *args`` with ``env`` (see :func:`child_env`); its last line of
+    output is the answer (JSON)."""
     done = subprocess.run(
-        [sys.executable, "-m", module, "measure", str(persons)],
-        env=child_env(database),
+        [sys.executable, "-m", module, *args],
+        env=env,
         capture_output=True,
         text=True,
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"{module} failed:\n{done.stderr[-4000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def on_sqlite(module: str, name: str, persons: int) -> dict[str, Any]:
@@ -192,3 +202,145 @@ def time_pages(
     for name, reason in missing.items():
         figures[f"{name}_not_measured"] = reason
     return worst
+
+
+def time_pages_within(
+    calls: dict[str, Callable[[], Any]],
+    requests: int,
+    figures: dict[str, Any],
+    missing: dict[str, str],
+    limit_ms: float,
+) -> None:
+    """:func:`time_pages`, then the worst p95 into ``figures`` with the limit, and whether
+    every page was measured within it (``within_limit``)."""
+    worst = time_pages(calls, requests, figures, missing)
+    figures["worst_p95_ms"] = round(worst, 1)
+    figures["limit_ms"] = limit_ms
+    figures["within_limit"] = worst < limit_ms and not missing
+
+
+def get_ok(client: Any, url: str, **headers: str) -> Callable[[], Any]:
+    """A call of ``GET url`` with the test ``client`` that fails unless answered 200."""
+
+    def call() -> Any:
+        response = client.get(url, headers=headers)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url}: {response.status_code}")
+        return response
+
+    return call
+
+
+def latency_figures(name: str, latencies: list[float]) -> dict[str, float]:
+    """``<name>_p50_ms``, ``_p95_ms``, ``_p99_ms`` and ``_max_ms`` of request times in ms."""
+    if not latencies:
+        return {}
+    return {
+        f"{name}_p50_ms": round(statistics.median(latencies), 1),
+        f"{name}_p95_ms": round(percentile(latencies, 0.95), 1),
+        f"{name}_p99_ms": round(percentile(latencies, 0.99), 1),
+        f"{name}_max_ms": round(max(latencies), 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# A server under load: gunicorn on a free port of 127.0.0.1, and requests to it
+
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def in_threads(target: Callable[[], None], count: int) -> None:
+    """Run ``target`` in ``count`` threads at once; return when all are done."""
+    pool = [threading.Thread(target=target) for _i in range(count)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def request(
+    port: int, method: str, path: str, body: bytes | None, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    """One request on a connection of its own (sync workers close it after each)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+class Gunicorn:
+    """A gunicorn process serving the app with ``workers`` sync workers, in a process group of
+    its own (its workers go with it when stopped); its log in ``folder``."""
+
+    def __init__(self, env: dict[str, str], folder: Path, workers: int) -> None:
+        self.port = free_port()
+        self.log_path = folder / "gunicorn.log"
+        self.log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "fangkong.wsgi:application",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log_path.read_text()[-4000:]}")
+            try:
+                status, _body = request(self.port, "GET", "/healthz", None, {})
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer in {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+
+@contextmanager
+def serving(env: dict[str, str], folder: Path, *, workers: int) -> Iterator[int]:
+    """``with serving(env, folder, workers=2) as port``: the server runs inside the block
+    only, and is stopped whatever happens."""
+    server = Gunicorn(env, folder, workers)
+    try:
+        server.wait_ready()
+        yield server.port
+    finally:
+        server.stop()

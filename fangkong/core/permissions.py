@@ -51,6 +51,14 @@ class Perm(StrEnum):
     REPORTING_REVIEW = "reporting.review"  # approve or return unit reports
     REPORTING_MANAGE = "reporting.manage"  # the report's indicators, deadline and rules
     REPORTING_APPROVE = "reporting.approve"  # approve the branch report (it is then sent)
+    CHECKPOINTS_VIEW = "checkpoints.view"  # see the checkpoints and their entry log
+    CHECKPOINTS_RECORD = "checkpoints.record"  # log people and vehicles at a checkpoint
+    CHECKPOINTS_MANAGE = "checkpoints.manage"  # add and change checkpoints and their operators
+    # see the duty roster, the pioneer posts, the disinfection and publicity records
+    DUTY_VIEW = "duty.view"
+    DUTY_RECORD = "duty.record"  # record disinfections and publicity done
+    # set up posts, shifts, swaps, pioneer posts, places to disinfect and the duty rules
+    DUTY_MANAGE = "duty.manage"
 
 
 MATRIX: dict[Role, frozenset[Perm]] = {
@@ -64,6 +72,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.ALERTS_VIEW,
             Perm.REPORTING_VIEW,
             Perm.REPORTING_APPROVE,
+            Perm.CHECKPOINTS_VIEW,
+            Perm.DUTY_VIEW,
         }
     ),
     Role.OFFICE: frozenset(
@@ -87,6 +97,12 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.REPORTING_VIEW,
             Perm.REPORTING_REVIEW,
             Perm.REPORTING_MANAGE,
+            Perm.CHECKPOINTS_VIEW,
+            Perm.CHECKPOINTS_RECORD,
+            Perm.CHECKPOINTS_MANAGE,
+            Perm.DUTY_VIEW,
+            Perm.DUTY_RECORD,
+            Perm.DUTY_MANAGE,
         }
     ),
     Role.UNIT_HEAD: frozenset(
@@ -104,6 +120,11 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.ALERTS_HANDLE,
             Perm.REPORTING_VIEW,
             Perm.REPORTING_FILE,
+            Perm.CHECKPOINTS_VIEW,
+            Perm.CHECKPOINTS_RECORD,
+            Perm.DUTY_VIEW,
+            Perm.DUTY_RECORD,
+            Perm.DUTY_MANAGE,
         }
     ),
     Role.GRID_WORKER: frozenset(
@@ -119,9 +140,19 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.ALERTS_HANDLE,
             Perm.REPORTING_VIEW,
             Perm.REPORTING_FILE,
+            Perm.DUTY_VIEW,
+            Perm.DUTY_RECORD,
         }
     ),
-    Role.CHECKPOINT: frozenset({Perm.REGISTER_VIEW}),
+    Role.CHECKPOINT: frozenset(
+        {
+            Perm.REGISTER_VIEW,
+            Perm.CHECKPOINTS_VIEW,
+            Perm.CHECKPOINTS_RECORD,
+            Perm.DUTY_VIEW,
+            Perm.DUTY_RECORD,
+        }
+    ),
     Role.AUDITOR: frozenset(
         {
             Perm.REGISTER_VIEW,
@@ -130,6 +161,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.OBSERVATION_VIEW,
             Perm.ALERTS_VIEW,
             Perm.REPORTING_VIEW,
+            Perm.CHECKPOINTS_VIEW,
+            Perm.DUTY_VIEW,
         }
     ),
 }

@@ -55,6 +55,20 @@ class World:
     # The daily reports of 2020-02-03 (see add_reporting_world).
     report1: Any = None  # LZ-01, submitted on time, not yet reviewed
     report2: Any = None  # LZ-02, submitted on time and approved
+    # Checkpoints and duty (see fangkong.checkpoints.testing_*): the duty posts, shifts and
+    # pioneer posts of both units; a place to disinfect with one disinfection, and one
+    # publicity record, in each unit.
+    checkpoint1: Any = None  # LZ-01's gate, gate1 its operator
+    entry1: Any = None
+    checkpoint2: Any = None  # LZ-02's gate
+    entry2: Any = None
+    duty: Any = None
+    place1: Any = None  # 一站职工食堂 (LZ-01)
+    disinfection1: Any = None
+    publicity1: Any = None
+    place2: Any = None  # 二站办公室 (LZ-02)
+    disinfection2: Any = None
+    publicity2: Any = None
 
     def user(self, name: str) -> User:
         return self.users[name]
@@ -141,11 +155,23 @@ def build_world(*, observation: bool = False) -> World:
         )
     add_screening_world(world)
     add_reporting_world(world)
+    add_standing_world(world)
     if observation:
         add_observation_world(world)
     for p in (p11, p11b, p12, p21, h11, h12, h21):
         p.refresh_from_db()
     return world
+
+
+def add_standing_world(world: World) -> None:
+    """The checkpoints, the duty roster and the records of the standing systems."""
+    from fangkong.checkpoints.testing_duty import add_duty_world
+    from fangkong.checkpoints.testing_entries import add_entries_world
+    from fangkong.checkpoints.testing_records import add_records_world
+
+    add_entries_world(world)
+    world.duty = add_duty_world(world)
+    add_records_world(world)
 
 
 def add_screening_world(world: World) -> None:

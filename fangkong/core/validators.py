@@ -115,3 +115,86 @@ def validate_mobile(value: str) -> str:
             code="phone",
         )
     return number
+
+
+# ---------------------------------------------------------------------------------------------
+# Vehicle plates (GA 36-2018)
+
+# The one-character abbreviations of the provinces, regions and municipalities on plates.
+PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# The issuing office's letter and the serial's letters: A–Z but I and O (read as 1 and 0).
+_PLATE_LETTER = "A-HJ-NP-Z"
+_PLATE_SERIAL = f"[{_PLATE_LETTER}0-9]"
+_PLATE_SHAPES = (
+    # ordinary: 甘G12345, 甘GA1234
+    re.compile(f"^[{_PLATE_LETTER}]{_PLATE_SERIAL}{{5}}$"),
+    # new energy, small car: D or F, a letter or digit, four digits (甘GD12345, 甘GFA1234)
+    re.compile(f"^[{_PLATE_LETTER}][DF]{_PLATE_SERIAL}[0-9]{{4}}$"),
+    # new energy, large vehicle: five digits, then D or F (甘G12345D)
+    re.compile(f"^[{_PLATE_LETTER}][0-9]{{5}}[DF]$"),
+    # trailer, learner, police: four characters and 挂, 学 or 警 (甘G1234挂)
+    re.compile(f"^[{_PLATE_LETTER}]{_PLATE_SERIAL}{{4}}[挂学警]$"),
+)
+_PLATE_NOISE = re.compile(r"[\s.·•・\-_—]")
+PLATE_EXAMPLE = "甘G12345"
+
+
+def clean_plate(value: str) -> str:
+    """A Chinese plate number (GA 36-2018), upper-case, without spaces, dots or dashes:
+    ordinary (甘G12345), new energy (甘GD12345 for a small car, 甘G12345D for a large one),
+    or a trailer, learner or police plate (甘G1234挂, 甘G1234学, 甘G1234警). An empty value
+    stays empty. Raises ValidationError saying what is wrong, with an example."""
+    plate = _PLATE_NOISE.sub("", unicodedata.normalize("NFKC", value or "")).upper()
+    if not plate:
+        return ""
+    example = {"example": PLATE_EXAMPLE}
+    if plate[0] not in PLATE_PROVINCES:
+        raise ValidationError(
+            _(
+                "A plate starts with the province's character (京, 甘, 粤, …), e.g. "
+                "%(example)s; “%(first)s” is not one."
+            )
+            % {**example, "first": plate[0]},
+            code="plate_province",
+        )
+    rest = plate[1:]
+    if len(rest) < 6:
+        raise ValidationError(
+            _(
+                "This plate is too short: after the province come 6 characters (7 for new "
+                "energy), e.g. %(example)s or 甘GD12345."
+            )
+            % example,
+            code="plate_length",
+        )
+    if len(rest) > 7:
+        raise ValidationError(
+            _(
+                "This plate is too long: after the province come 6 characters (7 for new "
+                "energy), e.g. %(example)s or 甘GD12345."
+            )
+            % example,
+            code="plate_length",
+        )
+    if "I" in rest or "O" in rest:
+        raise ValidationError(
+            _("Plates never use the letters I and O: type the digits 1 and 0, e.g. %(example)s.")
+            % example,
+            code="plate_letters",
+        )
+    if not any(shape.match(rest) for shape in _PLATE_SHAPES):
+        if len(rest) == 7:
+            message = _(
+                "A new-energy plate has D or F right after the office's letter (small car, "
+                "e.g. 甘GD12345) or at the end after five digits (large vehicle, e.g. 甘G12345D)."
+            )
+        else:
+            message = (
+                _(
+                    "After the province come the office's letter and 5 letters or digits, e.g. "
+                    "%(example)s (or 4 and 挂, 学 or 警)."
+                )
+                % example
+            )
+        raise ValidationError(message, code="plate_shape")
+    return plate

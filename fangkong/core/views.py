@@ -168,4 +168,27 @@ def home(request: HttpRequest) -> HttpResponse:
         figures = campaigns_coverage(campaigns, request.user)
         context["campaigns"] = [(c, figures[c.pk]) for c in campaigns]
         context["more_campaigns"] = more
+    if has_perm(request.user, Perm.DUTY_VIEW):
+        context.update(_on_duty(request.user))
     return render(request, "core/home.html", context)
+
+
+# Posts listed under "on duty now" (the rest are on the roster).
+HOME_POSTS = 8
+
+
+def _on_duty(user: Any) -> dict[str, Any]:
+    """Who is on duty now at the posts of the user's scope, with the leader on duty, and the
+    user's own current or next shift (one query)."""
+    from django.utils import timezone
+
+    from fangkong.checkpoints.selectors.duty import on_duty_now
+
+    now = timezone.now()
+    on_duty = on_duty_now(user, now)
+    return {
+        "on_duty": on_duty,
+        "on_duty_posts": on_duty.posts[:HOME_POSTS],
+        "more_on_duty": max(0, len(on_duty.posts) - HOME_POSTS),
+        "now": now,
+    }

@@ -39,15 +39,11 @@ each load (the tests use a few and one).
 from __future__ import annotations
 
 import datetime as dt
-import http.client
 import json
 import os
 import random
-import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -59,7 +55,6 @@ from typing import Any
 
 from fangkong.core import benchkit
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 REQUESTS = 30
 LIMIT_MS = 300
 # Shares of the register's persons: under observation today, observed before (released).
@@ -122,23 +117,15 @@ def bench_reading_throughput(persons: int) -> dict[str, Any]:
                 "DJANGO_SETTINGS_MODULE": "fangkong.observation.bench_settings",
             }
         )
-        done = subprocess.run(
+        prepared = benchkit.run_child(
+            "fangkong.observation.bench",
             [
-                sys.executable,
-                "-m",
-                "fangkong.observation.bench",
                 "prepare-readings",
                 str(max(2 * THROUGHPUT_EPISODES, min(persons, THROUGHPUT_PERSONS))),
             ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
+            env,
         )
-        if done.returncode != 0:
-            raise RuntimeError(f"reading_throughput: preparing failed:\n{done.stderr[-4000:]}")
-        prepared = json.loads(done.stdout.strip().splitlines()[-1])
-        with _gunicorn(env, Path(folder)) as port:
+        with benchkit.serving(env, Path(folder), workers=WORKERS) as port:
             figures = _load_test(port, prepared["token"], prepared["episodes"], seconds)
         figures["readings_stored"] = (
             _count_readings(Path(env["SQLITE_PATH"])) - prepared["readings"]
@@ -473,18 +460,8 @@ def _targets() -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
         if username not in clients:
             clients[username] = Client()
             clients[username].force_login(User.objects.get(username=username))
-        calls[page] = _get(clients[username], url)
+        calls[page] = benchkit.get_ok(clients[username], url)
     return calls, missing
-
-
-def _get(client: Any, url: str) -> Callable[[], Any]:
-    def call() -> Any:
-        response = client.get(url)
-        if response.status_code != 200:
-            raise RuntimeError(f"GET {url}: {response.status_code}")
-        return response
-
-    return call
 
 
 def measure(persons: int, requests: int = REQUESTS) -> dict[str, Any]:
@@ -528,10 +505,7 @@ def measure(persons: int, requests: int = REQUESTS) -> dict[str, Any]:
         "requests": requests,
     }
     calls, missing = _targets()
-    worst = benchkit.time_pages(calls, requests, figures, missing)
-    figures["worst_p95_ms"] = round(worst, 1)
-    figures["limit_ms"] = LIMIT_MS
-    figures["within_limit"] = worst < LIMIT_MS and not missing
+    benchkit.time_pages_within(calls, requests, figures, missing, LIMIT_MS)
     return figures
 
 
@@ -587,101 +561,6 @@ def prepare_readings(persons: int) -> dict[str, Any]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class _Gunicorn:
-    """A gunicorn process serving the app (started by :func:`_gunicorn`)."""
-
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
-        self.port = _free_port()
-        self.log = (folder / "gunicorn.log").open("w")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "fangkong.wsgi:application",
-                "--workers",
-                str(WORKERS),
-                "--worker-class",
-                "sync",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its workers go with it when stopped
-        )
-        self.log_path = folder / "gunicorn.log"
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.log_path.read_text()[-4000:]}")
-            try:
-                status, _body = _request(self.port, "GET", "/healthz", None, {})
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer in {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.log.close()
-
-
-class _ServerContext:
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
-        self.server = _Gunicorn(env, folder)
-
-    def __enter__(self) -> int:
-        try:
-            self.server.wait_ready()
-        except BaseException:
-            self.server.stop()
-            raise
-        return self.server.port
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.stop()
-
-
-def _gunicorn(env: dict[str, str], folder: Path) -> _ServerContext:
-    """``with _gunicorn(env, folder) as port``: the server runs inside the block only."""
-    return _ServerContext(env, folder)
-
-
-def _request(
-    port: int, method: str, path: str, body: bytes | None, headers: dict[str, str]
-) -> tuple[int, bytes]:
-    """One request on a connection of its own (sync workers close it after each)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
 @dataclass
 class _Run:
     ok: int = 0
@@ -707,7 +586,7 @@ def _hammer(
                 path = next(paths)
             started = time.perf_counter()
             try:
-                status, content = _request(port, "POST", path, body, headers)
+                status, content = benchkit.request(port, "POST", path, body, headers)
             except OSError as error:
                 status, content = 0, str(error).encode()
             elapsed = (time.perf_counter() - started) * 1000
@@ -721,11 +600,7 @@ def _hammer(
                         run.samples.append(f"{status} {content[:200].decode(errors='replace')}")
 
     started = time.monotonic()
-    pool = [threading.Thread(target=worker) for _i in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    benchkit.in_threads(worker, threads)
     return run, time.monotonic() - started
 
 
@@ -741,7 +616,7 @@ def _load_test(port: int, token: str, episodes: list[int], seconds: float) -> di
     reading_paths = [f"/api/v1/episodes/{pk}/readings" for pk in episodes]
     figures: dict[str, Any] = {"threads": threads, "workers": WORKERS, "seconds": seconds}
     for _i in range(benchkit.WARM_UP):  # each worker loads its code on the first requests
-        _request(port, "POST", BARE_PATH, b"{}", json_headers)
+        benchkit.request(port, "POST", BARE_PATH, b"{}", json_headers)
     loads = (
         ("readings", _cycle(reading_paths), api_headers),
         ("bare", _cycle([BARE_PATH]), json_headers),

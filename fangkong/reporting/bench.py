@@ -684,16 +684,6 @@ def _approve_branch_reports(first: dt.date, today: dt.date, now: dt.datetime) ->
 # The child side: measure
 
 
-def _get(client: Any, url: str, **headers: str) -> Callable[[], Any]:
-    def call() -> Any:
-        response = client.get(url, headers=headers)
-        if response.status_code != 200:
-            raise RuntimeError(f"GET {url}: {response.status_code}")
-        return response
-
-    return call
-
-
 @dataclass(frozen=True)
 class _Days:
     """The days measured: the last seeded (partly filed) and the one before it (every
@@ -739,11 +729,11 @@ def _targets(days: _Days) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]
         if username not in clients:
             clients[username] = Client()
             clients[username].force_login(user)
-        calls[page] = _get(clients[username], url + days.fill(query))
+        calls[page] = benchkit.get_ok(clients[username], url + days.fill(query))
     _token, key = issue_api_token(user=office, name="bench")
     api = Client()
     for name, url in API.items():
-        calls[name] = _get(api, days.fill(url), Authorization=f"Bearer {key}")
+        calls[name] = benchkit.get_ok(api, days.fill(url), Authorization=f"Bearer {key}")
 
     def fresh() -> Any:  # read afresh, as each request does (the scope is cached on it)
         return User.objects.get(pk=office.pk)

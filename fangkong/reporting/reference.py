@@ -2,15 +2,17 @@
 database): the indicators of the daily zero report form of DOMAIN.md (日报表).
 
 The report's notes are a field of the report itself (``UnitReport.notes``), not an indicator;
-the day's work (disinfection, publicity, duty) is a text for now, to be filled from the
-checkpoints' records once they exist."""
+the day's work (disinfection, publicity, duty) is a text written from the standing systems'
+records by the text rules of the same names (migration 0003 sets them on databases installed
+before)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 # (code, name, kind, auto-fill rule, abnormal when not zero). Names are data, in the words of
-# the 2020 forms; the rules are those of fangkong.reporting.prefill (same names as the codes).
+# the 2020 forms; the rules are those of fangkong.reporting.prefill (same names as the codes):
+# count rules (RULES) for the counts, text rules (TEXT_RULES) for the day's work.
 INDICATORS: list[tuple[str, str, str, str, bool]] = [
     ("registered", "在册人数", "count", "registered", False),
     ("away", "外出人数", "count", "away", False),
@@ -24,9 +26,9 @@ INDICATORS: list[tuple[str, str, str, str, bool]] = [
     ("suspected", "疑似病例", "count", "suspected", True),
     ("confirmed", "确诊病例", "count", "confirmed", True),
     ("close_contacts", "密切接触者", "count", "close_contacts", False),
-    ("disinfection", "消毒工作", "text", "", False),
-    ("publicity", "宣传工作", "text", "", False),
-    ("duty", "值班值守", "text", "", False),
+    ("disinfection", "消毒工作", "text", "disinfection", False),
+    ("publicity", "宣传工作", "text", "publicity", False),
+    ("duty", "值班值守", "text", "duty", False),
 ]
 
 

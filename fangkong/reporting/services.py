@@ -95,14 +95,17 @@ class Prefill:
     """What a unit's (or a grid's) report starts from on a day.
 
     ``register`` holds the register's value of each count indicator with an auto-fill rule;
-    ``values`` what the form starts from: the register's values or, with grid sub-reports
-    on, the grids' reported figures (their reasons in ``reasons``); texts are joined from the
-    grids' sub-reports, empty otherwise. ``cases`` lists the abnormal cases of the day."""
+    ``texts`` the text written from the day's records for each text indicator with a rule
+    (the day's work); ``values`` what the form starts from: the register's values and the
+    records' texts or, with grid sub-reports on, the grids' reported figures (their reasons
+    in ``reasons``) and texts (a grid's text that only repeats its records is not repeated).
+    ``cases`` lists the abnormal cases of the day."""
 
     unit_id: int
     day: dt.date
     values: dict[str, Value] = field(default_factory=dict)
     register: dict[str, int] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
     cases: list[Case] = field(default_factory=list)
     grid_reports: list[int] = field(default_factory=list)  # the sub-reports used
@@ -189,6 +192,10 @@ def prefill(
         org_units = set(tree.nodes)
     wanted = [i.rule for i in indicators if i.is_count and i.rule in rules_of_prefill.RULES]
     counts = rules_of_prefill.register_counts(day, wanted, org_units)
+    written = [
+        i.rule for i in indicators if not i.is_count and i.rule in rules_of_prefill.TEXT_RULES
+    ]
+    tallies = rules_of_prefill.register_texts(day, written, org_units)
     cases = rules_of_prefill.abnormal_cases(day, org_units)
     blocks = {unit.pk: tree.blocks(unit) for unit in units if unit.kind == OrgUnit.Kind.UNIT}
     subs: dict[int, dict[str, Any]] = {}
@@ -199,6 +206,10 @@ def prefill(
     def register_of(indicator: Indicator, among: Sequence[int]) -> int:
         by_unit = counts.get(indicator.rule, {})
         return sum(by_unit.get(pk, 0) for pk in among)
+
+    def text_of(indicator: Indicator, among: Sequence[int]) -> str:
+        found = rules_of_prefill.summed(tallies[indicator.rule], among)
+        return rules_of_prefill.render_text(indicator.rule, found)
 
     result: dict[int, Prefill] = {}
     for unit in units:
@@ -212,6 +223,9 @@ def prefill(
                     filled.values[indicator.code] = filled.register[indicator.code]
                 else:
                     filled.values[indicator.code] = 0
+            elif indicator.rule in tallies:
+                filled.texts[indicator.code] = text_of(indicator, members)
+                filled.values[indicator.code] = filled.texts[indicator.code]
             else:
                 filled.values[indicator.code] = ""
         actions: dict[int, str] = {}
@@ -236,8 +250,12 @@ def prefill(
                         line = f"{grid.name}: {reason}"
                         filled.reasons[indicator.code] = f"{earlier}; {line}" if earlier else line
                 elif not indicator.is_count and text:
+                    if indicator.rule in tallies and text == text_of(indicator, among):
+                        continue  # the grid's records: in the unit's text already
                     texts.setdefault(indicator.code, []).append(f"{grid.name}: {text}")
         for code, lines in texts.items():
+            if filled.texts.get(code):
+                lines = [filled.texts[code], *lines]
             filled.values[code] = "\n".join(lines)[:TEXT_MAX]
         found = [case for pk in members for case in cases.get(pk, [])]
         for case in found:
@@ -832,10 +850,13 @@ def save_indicator(
         errors["name"] = [_("Keep the name under 100 characters.")]
     if kind not in Indicator.Kind.values:
         errors["kind"] = [_("Choose count or text.")]
-    if rule and rule not in rules_of_prefill.RULES:
+    rule_kind = rules_of_prefill.rule_kind(rule) if rule else None
+    if rule and rule_kind is None:
         errors["rule"] = [_("Choose an auto-fill rule from the list, or none.")]
-    elif rule and kind != Indicator.Kind.COUNT:
-        errors["rule"] = [_("Only a count is filled from the register.")]
+    elif rule and rule_kind == "count" and kind != Indicator.Kind.COUNT:
+        errors["rule"] = [_("This rule fills a count: choose the kind count, or another rule.")]
+    elif rule and rule_kind == "text" and kind != Indicator.Kind.TEXT:
+        errors["rule"] = [_("This rule writes a text: choose the kind text, or another rule.")]
     if not 0 <= int(order) <= 32767:
         errors["order"] = [_("Enter an order from 0 to 32767.")]
     if indicator is not None and indicator.pk is not None:

@@ -94,7 +94,11 @@ def _service_call(
     return lambda: services.submit_report(actor=user, unit=unit, day=day, **values)
 
 
-def _lines(form: ReportForm, register: dict[str, int]) -> tuple[list[CountLine], list[Any]]:
+def _lines(
+    form: ReportForm, register: dict[str, int], records: dict[str, str]
+) -> tuple[list[CountLine], list[tuple[Any, str]]]:
+    """The count lines, and the text fields each with the text written from the day's
+    records (shown beside it, as the register's value is beside a count)."""
     counts = []
     texts = []
     for indicator in form.indicators:
@@ -106,7 +110,7 @@ def _lines(form: ReportForm, register: dict[str, int]) -> tuple[list[CountLine],
                 )
             )
         else:
-            texts.append(form[value_field(code)])
+            texts.append((form[value_field(code)], records.get(code, "")))
     return counts, texts
 
 
@@ -182,7 +186,7 @@ def file_report(request: AuthedRequest, orgunit_id: int) -> HttpResponseBase:
                     apply_report_errors(form, refused)
             else:
                 return _confirm(request, unit, day, intent, result, report)
-    counts, texts = _lines(form, filled.register)
+    counts, texts = _lines(form, filled.register, filled.texts)
     now = timezone.now()
     status = report.status if report is not None else ""
     context = {

@@ -31,6 +31,14 @@ from fangkong.org.models import (
 from fangkong.org.selectors import PersonFilters, persons_for
 
 PERSONS = 1000  # 10 grids: LZ-01-01 and LZ-01-02 among them
+# Beside the register of PERSONS persons in households, the checkpoint demo registers the
+# outsiders flagged at its gate (fangkong.checkpoints.demo_entries): visitors in a grid,
+# without a household.
+AT_THE_GATE = 3
+
+
+def _registered_at_the_gate() -> Any:
+    return Person.objects.filter(household__isnull=True)
 
 
 @pytest.fixture(autouse=True)
@@ -130,7 +138,8 @@ def test_seed_demo_creates_the_branch_six_units_and_their_grids(seeded: str) -> 
 
 
 def test_seed_demo_creates_the_persons_in_households_of_one_to_six(seeded: str) -> None:
-    assert Person.objects.count() == PERSONS
+    assert Person.objects.filter(household__isnull=False).count() == PERSONS
+    assert Person.objects.count() == PERSONS + AT_THE_GATE
     households = Household.objects.count()
     assert f"{households:,} households, {PERSONS:,} persons" in seeded
     sizes = Household.objects.annotate(n=Count("members")).values_list("n", flat=True)
@@ -149,7 +158,7 @@ def test_every_id_number_is_valid_distinct_and_agrees_with_birth_date_and_sex(
     for number, birth, sex in rows:
         rid = validate_resident_id(number)
         assert (rid.number, rid.birth_date, rid.sex, rid.warnings) == (number, birth, sex, ())
-    without = Person.objects.filter(id_number="")
+    without = Person.objects.filter(id_number="", household__isnull=False)
     assert 0 < without.count() < PERSONS * 0.05
     assert set(without.values_list("category", flat=True)) <= {"resident", "visitor"}
     assert f"({without.count()} without an ID number)" in seeded
@@ -163,7 +172,11 @@ def test_every_phone_is_a_valid_mobile_number_and_distinct(seeded: str) -> None:
 
 
 def test_every_person_is_in_a_household_and_its_grid(seeded: str) -> None:
-    assert Person.objects.filter(household__isnull=True).count() == 0
+    # but those registered at the gate: visitors, each flagged there
+    outsiders = _registered_at_the_gate()
+    assert outsiders.count() == AT_THE_GATE
+    assert set(outsiders.values_list("category", flat=True)) == {Person.Category.VISITOR}
+    assert outsiders.filter(checkpoint_entries__is_flagged=True).distinct().count() == AT_THE_GATE
     assert Person.objects.exclude(grid=F("household__grid")).count() == 0
     assert OrgUnit.objects.filter(kind=OrgUnit.Kind.GRID, persons__isnull=True).count() == 0
 
@@ -186,7 +199,9 @@ def test_search_texts_are_those_the_models_would_write(seeded: str) -> None:
 def test_every_person_has_a_created_event_on_the_timeline(seeded: str) -> None:
     # The screening demo adds its own events (screenings, new arrivals) after these, and the
     # observation demo those of the persons it puts under observation.
-    created = TimelineEvent.objects.filter(kind="created")
+    created = TimelineEvent.objects.filter(kind="created").exclude(
+        person__in=_registered_at_the_gate()
+    )
     assert created.count() == PERSONS
     assert set(TimelineEvent.objects.values_list("kind", flat=True)) <= {
         "created",
@@ -200,12 +215,14 @@ def test_every_person_has_a_created_event_on_the_timeline(seeded: str) -> None:
         "need_resolved",
         "care_visit",
         "observation_decision",
+        "checkpoint",  # flagged at a checkpoint
+        "pioneer_post",  # a member of a pioneer post
     }
     assert (
         Person.objects.annotate(n=Count("timeline", filter=Q(timeline__kind="created")))
         .filter(n=1)
         .count()
-        == PERSONS
+        == PERSONS + AT_THE_GATE
     )
     person = Person.objects.exclude(id_number="").order_by("pk").first()
     assert person is not None
@@ -227,7 +244,7 @@ def test_the_audit_trail_records_the_creation_of_every_unit_household_and_person
     seeded: str,
 ) -> None:
     history = Person.history.model.objects
-    assert history.filter(history_type="+").count() == PERSONS
+    assert history.filter(history_type="+").count() == PERSONS + AT_THE_GATE
     record = history.order_by("history_id").first()
     person = Person.objects.get(pk=record.id)
     assert (record.name, record.id_number, record.phone, record.household_id) == (
@@ -338,14 +355,14 @@ def test_seed_demo_if_empty_on_a_seeded_database_changes_nothing_but_prints_the_
 
 def test_seed_demo_if_empty_on_an_empty_database_loads_the_data(db: None) -> None:
     out = seed(if_empty=True)
-    assert Person.objects.count() == PERSONS
+    assert Person.objects.count() == PERSONS + AT_THE_GATE
     assert "Demo data loaded" in out
 
 
 def test_seed_demo_refuses_a_database_that_already_holds_an_organisation(seeded: str) -> None:
     with pytest.raises(CommandError, match="already holds an organisation"):
         seed()
-    assert Person.objects.count() == PERSONS
+    assert Person.objects.count() == PERSONS + AT_THE_GATE
 
 
 def test_seed_demo_refuses_when_a_demo_user_name_is_taken(db: None) -> None:

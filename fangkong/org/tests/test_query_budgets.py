@@ -40,8 +40,10 @@ from fangkong.org.models import (
 BUDGETS: dict[str, int] = {
     # persons (three figures in one aggregate), units and grids, households; the open
     # campaigns, their grids, households and persons per grid, and the work done per campaign;
-    # the alerts (one aggregate) and observation (episodes, fevers today, no visit today)
-    "/": 15,
+    # the alerts (one aggregate) and observation (episodes, fevers today, no visit today);
+    # who is on duty now and the user's next shift (one query: the members of the shifts
+    # running now, with their shift, post and leader, and the user's own shifts ahead)
+    "/": 16,
     "/org/units/": 8,  # count, page of units, grids below them, households and persons per grid
     "/org/households/": 7,  # the filter's units, count, page, member counts of the page
     "/org/persons/": 6,  # the filter's units, count, page
@@ -79,6 +81,45 @@ BUDGETS: dict[str, int] = {
     # token (with its user), role assignments, the rules, the units, their reports, the
     # indicators, the values of the approved reports (the branch is not in a unit head's scope)
     "/api/v1/reporting/branch": 7,
+    # checkpoints: the count, the page, their operators (one batch), today's counts (grouped)
+    "/checkpoints/": 7,
+    # the entry log: the filter's checkpoints, the scope's units (one unit: read by its
+    # index), the count (capped), the page (checkpoints and regions come with it)
+    "/checkpoints/entries/": 7,
+    "/checkpoints/counts/": 5,  # the filter's checkpoints, the counts (one grouped query)
+    # token (with its user), role assignments, page, count, the operators (one batch)
+    "/api/v1/checkpoints": 5,
+    # token (with its user), role assignments, the scope's units, page, count, the people of
+    # the page (with their persons) and the alerts of its flagged entries
+    "/api/v1/checkpoint-entries": 7,
+    "/api/v1/checkpoint-counts": 3,  # token (with its user), role assignments, grouped counts
+    # the duty rules, the posts (with their units), the shifts ahead, the shifts now and
+    # their members
+    "/checkpoints/duty/": 8,
+    "/checkpoints/duty/posts/": 5,  # count, page (units, checkpoints, pioneer posts joined)
+    # the post (unit, checkpoint, pioneer post joined), its shifts of the week (post, leader
+    # joined), their members, their swaps
+    "/checkpoints/duty/posts/<post_id>/": 7,
+    "/checkpoints/pioneers/": 6,  # count, page (units and duty posts joined), members
+    # token (with its user), role assignments, page, count
+    "/api/v1/duty-posts": 4,
+    "/api/v1/shifts": 5,  # + the members of the page
+    "/api/v1/pioneer-posts": 5,  # + the members of the page
+    # places to disinfect: the filter's units, the count, the page (units joined, when each
+    # is due computed in the query), the number overdue
+    "/checkpoints/disinfection/": 7,
+    "/checkpoints/disinfection/record/": 5,  # the count, the page (units joined)
+    # the place (unit joined, due computed), the count and page of its disinfections (users
+    # joined), the audit trail (its users joined)
+    "/checkpoints/disinfection/places/<place_id>/": 7,
+    # the filter's units, the count (capped), the page (places, units and users joined)
+    "/checkpoints/disinfection/log/": 6,
+    "/checkpoints/publicity/": 6,  # the filter's units, the count (capped), the page
+    # token (with its user), role assignments, page, count (units joined, due computed)
+    "/api/v1/disinfection-places": 4,
+    "/api/v1/disinfection-places/overdue": 4,
+    "/api/v1/disinfections": 4,  # places, units and users come with the page
+    "/api/v1/publicity": 4,  # units and users come with the page
 }
 
 FEW, MANY = 10, 200
@@ -465,6 +506,351 @@ def _branch(world: World, total: int) -> str:
     return "/api/v1/reporting/branch"
 
 
+def _duty_post(world: World) -> Any:
+    """The round-the-clock post 联防联控办公室 of LZ-01 (made the first time)."""
+    from fangkong.checkpoints.models import DutyPost
+
+    post, _created = DutyPost.objects.get_or_create(
+        name="联防联控办公室", unit=world.unit1, defaults={"kind": "office"}
+    )
+    return post
+
+
+def _shifts_of(post: Any, world: World, count: int, start: dt.datetime) -> None:
+    """``count`` shifts of ``post`` from ``start`` (an hour each, led by the leader), each
+    with a user and a typed-in name on it and a swap recorded."""
+    from fangkong.checkpoints.models import Shift, ShiftMember, ShiftSwap
+
+    shifts = Shift.objects.bulk_create(
+        Shift(
+            post=post,
+            start=start + dt.timedelta(minutes=50 * i),
+            end=start + dt.timedelta(minutes=50 * i + 60),
+            leader=world.user("leader"),
+        )
+        for i in range(count)
+    )
+    ShiftMember.objects.bulk_create(
+        member
+        for shift in shifts
+        for member in (
+            ShiftMember(shift=shift, user=world.user("worker11"), name="worker11"),
+            ShiftMember(shift=shift, name=f"值班员{shift.pk}"),
+        )
+    )
+    ShiftSwap.objects.bulk_create(
+        ShiftSwap(
+            shift=shift,
+            from_name="gate1",
+            to_name="worker11",
+            reason="调班",
+            recorded_at=NOW,
+        )
+        for shift in shifts
+    )
+
+
+def _duty_posts(world: World, total: int) -> str:
+    """Round-the-clock posts of LZ-01 up to ``total``, each with a shift now."""
+    from fangkong.checkpoints.models import DutyPost
+
+    have = DutyPost.objects.filter(unit=world.unit1).count()
+    posts = DutyPost.objects.bulk_create(
+        DutyPost(kind="checkpoint", name=f"卡口{i}", unit=world.unit1) for i in range(have, total)
+    )
+    for post in posts:
+        _shifts_of(post, world, 1, NOW - dt.timedelta(minutes=30))
+    return "/api/v1/duty-posts"
+
+
+def _roster(world: World, total: int) -> str:
+    _duty_posts(world, total)
+    return "/checkpoints/duty/"
+
+
+def _post_list(world: World, total: int) -> str:
+    _duty_posts(world, total)
+    return "/checkpoints/duty/posts/"
+
+
+def _post_week(world: World, total: int) -> str:
+    """Shifts of one post in the week of NOW up to ``total``."""
+    from fangkong.checkpoints.models import Shift
+
+    post = _duty_post(world)
+    have = Shift.objects.filter(post=post).count()
+    monday = dt.datetime(2020, 2, 10, 0, 0, tzinfo=NOW.tzinfo)
+    _shifts_of(post, world, total - have, monday + dt.timedelta(minutes=50 * have))
+    return f"/checkpoints/duty/posts/{post.pk}/"
+
+
+def _shifts(world: World, total: int) -> str:
+    _post_week(world, total)
+    return "/api/v1/shifts"
+
+
+def _pioneer_posts(world: World, total: int) -> str:
+    """Pioneer posts of LZ-01 up to ``total``, each with its duty post, a person of the
+    register (the leader) and a user."""
+    from fangkong.checkpoints.models import DutyPost, PioneerMember, PioneerPost
+
+    have = PioneerPost.objects.filter(unit=world.unit1).count()
+    posts = DutyPost.objects.bulk_create(
+        DutyPost(kind="pioneer", name=f"先锋岗{i}", unit=world.unit1, round_the_clock=False)
+        for i in range(have, total)
+    )
+    pioneers = PioneerPost.objects.bulk_create(
+        PioneerPost(name=post.name, duty="卡口值守", unit=world.unit1, post=post) for post in posts
+    )
+    PioneerMember.objects.bulk_create(
+        member
+        for pioneer in pioneers
+        for member in (
+            PioneerMember(pioneer=pioneer, person=world.person11, name="张建国", is_leader=True),
+            PioneerMember(pioneer=pioneer, user=world.user("worker11"), name="worker11"),
+        )
+    )
+    return "/api/v1/pioneer-posts"
+
+
+def _pioneers(world: World, total: int) -> str:
+    _pioneer_posts(world, total)
+    return "/checkpoints/pioneers/"
+
+
+PAGES.update(
+    {
+        "/checkpoints/duty/": _roster,
+        "/checkpoints/duty/posts/": _post_list,
+        "/checkpoints/duty/posts/<post_id>/": _post_week,
+        "/checkpoints/pioneers/": _pioneers,
+    }
+)
+
+
+# Checkpoints and the entry log (fangkong.checkpoints): the checkpoints of LZ-01, each with an
+# operator; entries at one gate of LZ-01 (every third flagged, with a fever and its alert);
+# one entry a day at each checkpoint for the daily counts.
+
+
+def _gate(world: World) -> Any:
+    from fangkong.checkpoints.models import Checkpoint
+
+    gate = Checkpoint.objects.filter(unit=world.unit1, name="预算卡口").first()
+    if gate is None:
+        gate = Checkpoint.objects.create(name="预算卡口", unit=world.unit1, location="东门")
+        gate.operators.add(world.user("gate1"))
+    return gate
+
+
+def _checkpoints(world: World, total: int) -> str:
+    from fangkong.checkpoints.models import Checkpoint
+
+    _gate(world)
+    have = Checkpoint.objects.filter(unit=world.unit1).count()
+    added = Checkpoint.objects.bulk_create(
+        Checkpoint(name=f"卡口{i}", unit=world.unit1, intake_grid=world.grid11, location=f"{i}号路")
+        for i in range(have, total)
+    )
+    Checkpoint.operators.through.objects.bulk_create(
+        Checkpoint.operators.through(checkpoint_id=c.pk, user_id=world.user("gate1").pk)
+        for c in added
+    )
+    return "/checkpoints/"
+
+
+def _entries(world: World, total: int) -> str:
+    from decimal import Decimal
+
+    from fangkong.alerts.models import Alert
+    from fangkong.checkpoints.models import Entry, EntryPerson
+
+    gate = _gate(world)
+    have = Entry.objects.filter(unit=world.unit1).count()
+    entries = Entry.objects.bulk_create(
+        Entry(
+            checkpoint=gate,
+            unit=world.unit1,
+            at=NOW - dt.timedelta(minutes=i),
+            day=NOW.date(),
+            plate="甘G12345" if i % 2 else "",
+            from_region_id="420106",
+            risk_level="high" if i % 3 == 0 else "",
+            names=f"人员{i}、同车{i}",
+            people_count=2,
+            max_temperature=Decimal("37.6") if i % 3 == 0 else Decimal("36.5"),
+            has_fever=i % 3 == 0,
+            is_flagged=i % 3 == 0,
+            recorded_by=world.user("gate1"),
+            created_at=NOW,
+        )
+        for i in range(have, total)
+    )
+    EntryPerson.objects.bulk_create(
+        EntryPerson(
+            entry=entry,
+            position=position,
+            person=world.person11 if position == 0 else None,
+            name=f"人员{entry.pk}-{position}",
+            phone="" if position == 0 else "13600001234",
+            temperature=entry.max_temperature,
+        )
+        for entry in entries
+        for position in (0, 1)
+    )
+    Alert.objects.bulk_create(
+        Alert(
+            kind="entry_fever",
+            key=f"entry:{entry.pk}",
+            unit=world.unit1,
+            summary=entry.names,
+            raised_at=entry.at,
+        )
+        for entry in entries
+        if entry.is_flagged
+    )
+    return "/checkpoints/entries/"
+
+
+def _checkpoint_days(world: World, total: int) -> str:
+    """One entry today at each of ``total`` checkpoints: ``total`` rows of daily counts."""
+    from fangkong.checkpoints.models import Checkpoint, Entry
+
+    _checkpoints(world, total)
+    counted = Entry.objects.filter(unit=world.unit1, day=NOW.date()).values("checkpoint_id")
+    Entry.objects.bulk_create(
+        Entry(
+            checkpoint=checkpoint,
+            unit=world.unit1,
+            at=NOW,
+            day=NOW.date(),
+            names="人员",
+            people_count=1,
+            created_at=NOW,
+        )
+        for checkpoint in Checkpoint.objects.filter(unit=world.unit1).exclude(pk__in=counted)
+    )
+    return "/checkpoints/counts/"
+
+
+PAGES.update(
+    {
+        "/checkpoints/": _checkpoints,
+        "/checkpoints/entries/": _entries,
+        "/checkpoints/counts/": _checkpoint_days,
+    }
+)
+
+
+# Cleaning and disinfection, publicity (fangkong.checkpoints): places of LZ-01 and its grids
+# (all overdue), disinfections of one place by a user, publicity records of LZ-01.
+
+
+def _places(world: World, total: int) -> str:
+    from fangkong.checkpoints.models import DisinfectionPlace
+
+    units = [world.unit1, world.grid11, world.grid12]
+    have = DisinfectionPlace.objects.filter(unit__path__startswith=world.unit1.path).count()
+    DisinfectionPlace.objects.bulk_create(
+        DisinfectionPlace(
+            name=f"消毒点{i}",
+            unit=units[i % 3],
+            location=f"{i}号",
+            times_per_day=1 + i % 4,
+            last_done_at=NOW - dt.timedelta(hours=25) if i % 2 else None,
+            created_at=NOW - dt.timedelta(days=2),
+        )
+        for i in range(have, total)
+    )
+    return "/api/v1/disinfection-places"
+
+
+def _overdue(world: World, total: int) -> str:
+    _places(world, total)
+    return "/api/v1/disinfection-places/overdue"
+
+
+def _place_list(world: World, total: int) -> str:
+    _places(world, total)
+    return "/checkpoints/disinfection/"
+
+
+def _record_page(world: World, total: int) -> str:
+    _places(world, total)
+    return "/checkpoints/disinfection/record/"
+
+
+def _disinfections(world: World, total: int) -> str:
+    from fangkong.checkpoints.models import Disinfection, DisinfectionPlace
+
+    place, _created = DisinfectionPlace.objects.get_or_create(
+        name="预算食堂", unit=world.unit1, defaults={"created_at": NOW - dt.timedelta(days=9)}
+    )
+    have = Disinfection.objects.filter(place=place).count()
+    Disinfection.objects.bulk_create(
+        Disinfection(
+            place=place,
+            done_at=NOW - dt.timedelta(hours=i),
+            agent="84消毒液 1:100",
+            done_by=f"王芳{i}",
+            recorded_by=world.user("worker11"),
+            created_at=NOW,
+        )
+        for i in range(have, total)
+    )
+    return "/api/v1/disinfections"
+
+
+def _disinfection_log(world: World, total: int) -> str:
+    _disinfections(world, total)
+    return "/checkpoints/disinfection/log/"
+
+
+def _place_page(world: World, total: int) -> str:
+    from fangkong.checkpoints.models import DisinfectionPlace
+
+    _disinfections(world, total)
+    return f"/checkpoints/disinfection/places/{DisinfectionPlace.objects.get(name='预算食堂').pk}/"
+
+
+def _publicity(world: World, total: int) -> str:
+    from fangkong.checkpoints.models import PublicityRecord
+
+    units = [world.unit1, world.grid11, world.grid12]
+    have = PublicityRecord.objects.filter(unit__path__startswith=world.unit1.path).count()
+    PublicityRecord.objects.bulk_create(
+        PublicityRecord(
+            unit=units[i % 3],
+            day=NOW.date() - dt.timedelta(days=i % 7),
+            kind="poster",
+            content=f"张贴防疫海报{i}",
+            place="一站",
+            reach=100,
+            quantity=10,
+            recorded_by=world.user("worker11"),
+            created_at=NOW,
+        )
+        for i in range(have, total)
+    )
+    return "/api/v1/publicity"
+
+
+def _publicity_list(world: World, total: int) -> str:
+    _publicity(world, total)
+    return "/checkpoints/publicity/"
+
+
+PAGES.update(
+    {
+        "/checkpoints/disinfection/": _place_list,
+        "/checkpoints/disinfection/record/": _record_page,
+        "/checkpoints/disinfection/places/<place_id>/": _place_page,
+        "/checkpoints/disinfection/log/": _disinfection_log,
+        "/checkpoints/publicity/": _publicity_list,
+    }
+)
+
+
 # How to grow the rows of an API list, by the last segment of its path.
 API_ROWS: dict[str, Callable[[World, int], str]] = {
     "org-units": _grids,
@@ -480,6 +866,16 @@ API_ROWS: dict[str, Callable[[World, int], str]] = {
     "reports": _reports,
     "completeness": _completeness,
     "branch": _branch,
+    "checkpoints": _checkpoints,
+    "checkpoint-entries": _entries,
+    "checkpoint-counts": _checkpoint_days,
+    "duty-posts": _duty_posts,
+    "shifts": _shifts,
+    "pioneer-posts": _pioneer_posts,
+    "disinfection-places": _places,
+    "overdue": _overdue,
+    "disinfections": _disinfections,
+    "publicity": _publicity,
 }
 
 SCHEMA = api.get_openapi_schema()

@@ -5,7 +5,9 @@ format read back with python-calamine.
 
 Now is 2020-02-05 18:00. A third unit, LZ-03 (one person), never reports. LZ-01 reports 5
 persons on the register (3 in it: "两名新到未登记") and its duty; LZ-02 the register's figures
-with the action taken for 王立新's fever (38.1 °C, open); the office approves both."""
+with the action taken for 王立新's fever (38.1 °C, open); the office approves both. Both keep
+the disinfection text pre-filled from the records: the world's place of each unit (一站职工食堂,
+二站办公室) was last disinfected on 2020-02-04, so it is overdue that day."""
 
 from __future__ import annotations
 
@@ -134,7 +136,11 @@ def test_the_page_lists_the_units_the_cases_the_missing_and_the_differences(
     assert element(response, "differences") == (
         "unit indicator reported register reason for the difference 第一作业站 在册人数 5 3 两名新到未登记"
     )
-    assert element(response, "work") == "第一作业站 · 值班值守: 站长值班"
+    assert element(response, "work") == (
+        "第一作业站 · 消毒工作: 未登记消毒，1 处场所逾期 "
+        "第一作业站 · 值班值守: 站长值班 "
+        "第二作业站 · 消毒工作: 未登记消毒，1 处场所逾期"
+    )
 
 
 def test_a_returned_or_unreviewed_report_is_not_counted(oworld: World, unit3: OrgUnit) -> None:

@@ -6,8 +6,10 @@ who may open the page.
 
 The world with its episodes: on 2020-02-05 the register of LZ-01 has 3 persons, 1 in home
 isolation (张小明, a close contact) and nothing abnormal; LZ-02 has 1 person, 王立新, in home
-isolation with an open fever alert (38.1 °C on 2020-02-04). Now is 2020-02-05 10:30; the
-deadline is 13:00."""
+isolation with an open fever alert (38.1 °C on 2020-02-04). The place to disinfect of LZ-01,
+一站职工食堂 (twice a day), was last disinfected on 2020-02-04 at 09:00: overdue, and nothing
+else is recorded that day (the publicity and the shifts are of 2020-02-04). Now is 2020-02-05
+10:30; the deadline is 13:00."""
 
 from __future__ import annotations
 
@@ -38,8 +40,9 @@ from .pagekit import (
 DAY = dt.date(2020, 2, 5)
 NOW = at(2020, 2, 5, 10, 30)
 # Session, user, scope; the unit; the rules, the indicators; the pre-fill: the tree, one
-# query per auto-fill rule (12), the cases (alerts, decisions); the report, its draft.
-FORM_BUDGET = 22
+# query per auto-fill rule (12), the day's work (3 text rules: 4, the duty reads the roster
+# and the entry log), the cases (alerts, decisions); the report, its draft.
+FORM_BUDGET = 26
 
 
 @pytest.fixture(autouse=True)
@@ -88,10 +91,11 @@ def test_the_form_is_prefilled_with_the_register_beside_each_number(oworld: Worl
     assert element(response, "no-cases") == "None in the register for this day."
     assert 'class="line border-bottom py-2 differs"' not in response.content.decode()
     assert [field_value(response, f"v_{c}") for c in ("disinfection", "publicity", "duty")] == [
-        "",
+        "未登记消毒，1 处场所逾期",
         "",
         "",
     ]
+    assert not has_element(response, "records-disinfection")  # the value is the records' text
 
 
 def test_the_abnormal_cases_of_the_register_are_listed_with_an_action_to_fill_in(

@@ -14,7 +14,10 @@ The fixture (LZ-01, around D = 2020-02-10; time frozen at 2020-02-11 10:00 in Sh
   isolation: E6 (close contact, from D-5, running);
 - readings: E1 38.0 °C at D-1 23:59:59 (its alert still open) and 38.2 °C at D 23:59:59,
   E2 36.9 °C with a cough at D 00:00:00, E6 38.5 °C at D+1 00:00:00;
-- LZ-02: an arrival and a fever on D, never counted for LZ-01.
+- LZ-02: an arrival and a fever on D, never counted for LZ-01;
+- the day's work: the world's place to disinfect of LZ-01 (一站职工食堂, twice a day) was last
+  disinfected on 2020-02-04, so it is overdue on D with nothing recorded; no publicity, shift
+  or entry on D.
 """
 
 from __future__ import annotations
@@ -177,7 +180,7 @@ EXPECTED_ON_D = {
     "suspected": 1,
     "confirmed": 1,
     "close_contacts": 2,
-    "disinfection": "",
+    "disinfection": "未登记消毒，1 处场所逾期",
     "publicity": "",
     "duty": "",
 }
@@ -275,8 +278,9 @@ def test_pre_filling_many_units_reads_the_register_once_per_rule(fx: Fixture) ->
 
     assert filled[world.unit1.pk].values == EXPECTED_ON_D
     assert all(filled[unit.pk].values["registered"] == 1 for unit in more)
-    # indicators, rules, the tree, 12 rules, 2 for the cases
-    assert len(queries) == 1 + 1 + 1 + len(rules.RULES) + 2
+    # indicators, rules, the tree, 12 count rules, 3 text rules (4 queries: the duty reads
+    # the roster and the entry log), 2 for the cases
+    assert len(queries) == 1 + 1 + 1 + len(rules.RULES) + len(rules.TEXT_RULES) + 1 + 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,7 +323,9 @@ def test_with_grid_sub_reports_the_unit_starts_from_its_grids_figures(world: Wor
     assert filled.register["registered"] == 3
     assert filled.values["registered"] == 6
     assert filled.reasons == {"registered": "一站一网格: 两人未登记"}
-    assert filled.values["disinfection"] == "一站一网格: 消毒两次"
+    # the unit's records (its overdue place) first, then the grid's text
+    assert filled.texts["disinfection"] == "未登记消毒，1 处场所逾期"
+    assert filled.values["disinfection"] == "未登记消毒，1 处场所逾期\n一站一网格: 消毒两次"
 
 
 def test_a_returned_grid_report_is_not_used(world: World) -> None:
@@ -352,8 +358,12 @@ def test_the_unit_carries_the_grids_reasons_when_it_keeps_their_figures(world: W
 def test_rules_are_registered_for_every_default_indicator_with_a_rule() -> None:
     from fangkong.reporting.reference import INDICATORS
 
-    wanted = {rule for _code, _name, _kind, rule, _abnormal in INDICATORS if rule}
-    assert wanted <= set(rules.RULES)
+    counts = {
+        rule for _code, _name, kind, rule, _abnormal in INDICATORS if rule and kind == "count"
+    }
+    texts = {rule for _code, _name, kind, rule, _abnormal in INDICATORS if rule and kind == "text"}
+    assert counts <= set(rules.RULES)
+    assert texts == set(rules.TEXT_RULES) == {"disinfection", "publicity", "duty"}
 
 
 def _values(filled: Any) -> dict[str, Any]:

@@ -614,9 +614,9 @@ BUDGETS: dict[str, int] = {
     # count and page (with grid and head)
     "campaign_todo": 9,
     # home: the figures (3), open campaigns, their coverage (as on the list), the user's own
-    # grids and what was done in them
-    "home_worker": 16,
-    "home_head": 15,
+    # grids and what was done in them; who is on duty now (one query)
+    "home_worker": 17,
+    "home_head": 16,
 }
 
 FEW, MANY = 10, 200

@@ -30,6 +30,7 @@ MODULES = (
     "fangkong.screening.bench",
     "fangkong.observation.bench",
     "fangkong.reporting.bench",
+    "fangkong.checkpoints.bench",
 )
 
 

@@ -66,6 +66,9 @@ class Command(BaseCommand):
             )
         # The screening demo (a campaign under way) and the observation demo (key persons
         # under observation) go with the register: one transaction.
+        from fangkong.checkpoints.demo_duty import seed_duty_demo
+        from fangkong.checkpoints.demo_entries import seed_entries_demo
+        from fangkong.checkpoints.demo_records import seed_records_demo
         from fangkong.core import jobs
         from fangkong.observation.demo import count_alerts, seed_observation_demo
         from fangkong.reporting.demo import seed_reporting_demo
@@ -81,6 +84,14 @@ class Command(BaseCommand):
                 observation = seed_observation_demo(
                     seed=seed, progress=progress, now=now, run_jobs=False
                 )
+                # The standing systems' week (checkpoints, duty, disinfection, publicity)
+                # before the reports, whose day's work is filled from it.
+                today = timezone.localdate(now)
+                standing = {
+                    **seed_entries_demo(today=today, seed=seed, now=now),
+                    **seed_duty_demo(today=today),
+                    **seed_records_demo(today=today),
+                }
                 reporting = seed_reporting_demo(seed=seed, progress=progress, now=now)
                 jobs.run_due(now)
                 count_alerts(observation)
@@ -118,6 +129,11 @@ class Command(BaseCommand):
                     arrivals=f"{screening.arrivals:,}",
                     seconds=screening.seconds,
                 )
+            )
+        if verbosity >= 1:
+            self.stdout.write(
+                _("Checkpoints and duty: %(made)s.")
+                % {"made": ", ".join(f"{name} {count:,}" for name, count in standing.items())}
             )
         if observation.episodes and verbosity >= 1:
             # Not translated yet (the catalogue is updated with the observation pages).

@@ -1,0 +1,2 @@
+"""The shared reads of the standing systems, scoped by the user: one module per area, as in
+``services``."""

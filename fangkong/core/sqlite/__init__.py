@@ -1,0 +1,2 @@
+"""The SQLite database backend of fangkong: Django's, with writers queued by the kernel (see
+:mod:`.base`)."""
