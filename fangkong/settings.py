@@ -156,9 +156,7 @@ else:
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            # Django's SQLite backend with the writers queued on a kernel lock instead of
-            # SQLite's sleeping busy handler (see fangkong/core/sqlite/base.py).
-            "ENGINE": "fangkong.core.sqlite",
+            "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(SQLITE_PATH),
             "CONN_MAX_AGE": CONN_MAX_AGE,
             "CONN_HEALTH_CHECKS": True,
