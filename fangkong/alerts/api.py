@@ -9,22 +9,29 @@ lists are paginated and cost the same number of queries whatever their length.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import ValidationError as ApiValidationError
 
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import get_scoped_or_404, restrict
-from fangkong.org.api import ERRORS, PageIn, PersonRef, UnitRef, _actor, _page, _ref, _require
+from fangkong.org.api import (
+    ERRORS,
+    PageIn,
+    PersonRef,
+    UnitRef,
+    _actor,
+    _local,
+    _name,
+    _page,
+    _ref,
+    _require,
+    _service_errors,
+)
 from fangkong.org.models import OrgUnit, User
 
 from . import selectors, services
@@ -85,15 +92,6 @@ class ResolveIn(Schema):
 # Helpers
 
 
-def _local(moment: dt.datetime | None) -> dt.datetime | None:
-    """Times are answered in local time (Asia/Shanghai), however they were stored."""
-    return timezone.localtime(moment) if moment is not None else None
-
-
-def _user_name(user: User | None) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
-
-
 def _alert_out(alert: Alert) -> dict[str, Any]:
     person = alert.person
     return {
@@ -110,9 +108,9 @@ def _alert_out(alert: Alert) -> dict[str, Any]:
         "escalated_at": _local(alert.escalated_at),
         "status": alert.status,
         "acknowledged_at": _local(alert.acknowledged_at),
-        "acknowledged_by": _user_name(alert.acknowledged_by),
+        "acknowledged_by": _name(alert.acknowledged_by),
         "resolved_at": _local(alert.resolved_at),
-        "resolved_by": _user_name(alert.resolved_by),
+        "resolved_by": _name(alert.resolved_by),
         "note": alert.note,
     }
 
@@ -124,28 +122,6 @@ _ALERT = Alert.objects.select_related("unit", "person", "acknowledged_by", "reso
 def _alerts(user: User, **filters: Any) -> QuerySet[Alert]:
     # The unit and the person come with the selector.
     return selectors.alerts_for(user, **filters).select_related("acknowledged_by", "resolved_by")
-
-
-@contextmanager
-def _service_errors() -> Iterator[None]:
-    """Turn a service's ValidationError into a 422 naming the request's fields."""
-    try:
-        yield
-    except DjangoValidationError as error:
-        if hasattr(error, "error_dict"):
-            pairs = [(f, m) for f, messages in error.message_dict.items() for m in messages]
-        else:
-            pairs = [(NON_FIELD_ERRORS, m) for m in error.messages]
-        raise ApiValidationError(
-            [
-                {
-                    "loc": ["body", "payload"] + ([] if field == NON_FIELD_ERRORS else [field]),
-                    "msg": message,
-                    "type": "value_error",
-                }
-                for field, message in pairs
-            ]
-        ) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +178,7 @@ def acknowledge_alert(
     alert = get_scoped_or_404(
         Alert.objects.select_related("unit"), user, alert_id, Perm.ALERTS_HANDLE
     )
-    with _service_errors():
+    with _service_errors({}):
         services.acknowledge_alert(actor=user, alert=alert, note=payload.note)
     return _alert_out(get_scoped_or_404(_ALERT, user, alert.pk))
 
@@ -216,6 +192,6 @@ def resolve_alert(request: HttpRequest, alert_id: int, payload: ResolveIn) -> di
     alert = get_scoped_or_404(
         Alert.objects.select_related("unit"), user, alert_id, Perm.ALERTS_HANDLE
     )
-    with _service_errors():
+    with _service_errors({}):
         services.resolve_alert(actor=user, alert=alert, note=payload.note)
     return _alert_out(get_scoped_or_404(_ALERT, user, alert.pk))

@@ -12,21 +12,26 @@ whatever their length.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import ValidationError as ApiValidationError
 
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import get_scoped_or_404
-from fangkong.org.api import ERRORS, PageIn, UnitRef, _actor, _field_error, _page, _ref, _require
+from fangkong.org.api import (
+    ERRORS,
+    PageIn,
+    UnitRef,
+    _actor,
+    _field_error,
+    _page,
+    _ref,
+    _require,
+    _service_errors,
+)
 from fangkong.org.models import User
 
 from .models import DutyPost, PioneerPost, Shift, ShiftMember
@@ -301,25 +306,6 @@ def _range(
     return first, last
 
 
-@contextmanager
-def _service_errors() -> Iterator[None]:
-    """Turn a service's ValidationError into a 422 naming the request's fields."""
-    try:
-        yield
-    except DjangoValidationError as error:
-        if hasattr(error, "error_dict"):
-            pairs = [(f, m) for f, messages in error.message_dict.items() for m in messages]
-        else:
-            pairs = [(NON_FIELD_ERRORS, m) for m in error.messages]
-        detail = []
-        for name, message in pairs:
-            loc: list[str] = ["body", "payload"]
-            if name != NON_FIELD_ERRORS:
-                loc.append(_API_FIELD.get(name, name))
-            detail.append({"loc": loc, "msg": message, "type": "value_error"})
-        raise ApiValidationError(detail) from None
-
-
 def _body_user(actor: User, pk: int | None, field: str, *, leaders: bool = False) -> User | None:
     """The user ``pk`` named in a body, among those the caller may put on duty (or the
     leaders), else a 422 on ``field``."""
@@ -412,7 +398,7 @@ def create_shift(request: HttpRequest, payload: ShiftIn) -> Status[dict[str, Any
         for m in payload.members
     ]
     leader = _body_user(user, payload.leader_id, "leader_id", leaders=True)
-    with _service_errors():
+    with _service_errors(_API_FIELD):
         shift = services.create_shift(
             actor=user,
             post=post,
@@ -444,7 +430,7 @@ def swap_shift(request: HttpRequest, shift_id: int, payload: SwapIn) -> dict[str
     if member is None:
         raise _field_error("body", "member_id", _("Choose someone who is on this shift."))
     to_user = _body_user(user, payload.to_user_id, "to_user_id")
-    with _service_errors():
+    with _service_errors(_API_FIELD):
         services.swap_shift(
             actor=user,
             shift=shift,
@@ -466,7 +452,7 @@ def cancel_shift(request: HttpRequest, shift_id: int, payload: CancelIn) -> dict
     """Cancel a shift that has not ended; it stays on the record."""
     user = _actor(request)
     shift = _managed_shift(user, shift_id)
-    with _service_errors():
+    with _service_errors(_API_FIELD):
         services.cancel_shift(actor=user, shift=shift, reason=payload.reason)
     return _shift_detail(user, shift.pk)
 

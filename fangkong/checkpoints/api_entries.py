@@ -38,7 +38,7 @@ from fangkong.alerts.models import Alert
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import check_perm_on, get_scoped_or_404, may_see, restrict
-from fangkong.org.api import ERRORS, PageIn, UnitRef, _actor, _page, _ref, _require
+from fangkong.org.api import ERRORS, PageIn, UnitRef, _actor, _local, _page, _ref, _require
 from fangkong.org.models import Person, User
 from fangkong.screening.models import Region
 
@@ -233,10 +233,6 @@ def _service_errors(prefix: Sequence[str | int] = _BODY) -> Iterator[None]:
                 for f, m in pairs
             ]
         ) from None
-
-
-def _local(moment: dt.datetime | None) -> dt.datetime | None:
-    return timezone.localtime(moment) if moment is not None else None
 
 
 def _float(value: Any) -> float | None:

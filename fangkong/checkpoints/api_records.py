@@ -18,17 +18,12 @@ The contracts of :mod:`fangkong.org.api` hold here too:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import ValidationError as ApiValidationError
 
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import check_perm_on, get_scoped_or_404, restrict
@@ -38,9 +33,12 @@ from fangkong.org.api import (
     UnitRef,
     _actor,
     _field_error,
+    _local,
+    _name,
     _page,
     _ref,
     _require,
+    _service_errors,
     _unit_filter,
 )
 from fangkong.org.models import OrgUnit, User
@@ -180,36 +178,6 @@ class PublicityIn(Schema):
 _API_FIELD = {"unit": "orgunit_id"}
 
 
-@contextmanager
-def _service_errors() -> Iterator[None]:
-    """Turn a service's ValidationError into a 422 naming the request's fields."""
-    try:
-        yield
-    except DjangoValidationError as error:
-        if hasattr(error, "error_dict"):
-            pairs = [(f, m) for f, messages in error.message_dict.items() for m in messages]
-        else:
-            pairs = [(NON_FIELD_ERRORS, m) for m in error.messages]
-        detail = [
-            {
-                "loc": ["body", "payload"]
-                + ([] if name == NON_FIELD_ERRORS else [_API_FIELD.get(name, name)]),
-                "msg": message,
-                "type": "value_error",
-            }
-            for name, message in pairs
-        ]
-        raise ApiValidationError(detail) from None
-
-
-def _local(moment: dt.datetime | None) -> dt.datetime | None:
-    return timezone.localtime(moment) if moment is not None else None
-
-
-def _name(user: User | None) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
-
-
 def _place_out(place: DisinfectionPlace) -> dict[str, Any]:
     return {
         "id": place.pk,
@@ -312,7 +280,7 @@ def create_place(request: HttpRequest, payload: PlaceIn) -> Status[dict[str, Any
     user = _actor(request)
     _require(user, Perm.DUTY_MANAGE)
     unit = _body_unit(user, payload.orgunit_id, Perm.DUTY_MANAGE)
-    with _service_errors():
+    with _service_errors(_API_FIELD):
         place = services.create_place(
             actor=user,
             unit=unit,
@@ -366,7 +334,7 @@ def record_disinfection(
     place = get_scoped_or_404(
         DisinfectionPlace.objects.select_related("unit"), user, place_id, Perm.DUTY_RECORD
     )
-    with _service_errors():
+    with _service_errors(_API_FIELD):
         record = services.record_disinfection(
             actor=user,
             place=place,
@@ -412,7 +380,7 @@ def create_publicity(request: HttpRequest, payload: PublicityIn) -> Status[dict[
     user = _actor(request)
     _require(user, Perm.DUTY_RECORD)
     unit = _body_unit(user, payload.orgunit_id, Perm.DUTY_RECORD)
-    with _service_errors():
+    with _service_errors(_API_FIELD):
         record = services.create_publicity(
             actor=user,
             unit=unit,

@@ -8,17 +8,15 @@ queries does not grow with the rows, and memory stays flat."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import F
-from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from fangkong.core.bulk import streaming_reads
 from fangkong.core.tabular.columns import Column
-from fangkong.core.tabular.writing import LEDGER_LANGUAGE, Target, write_ledger
+from fangkong.core.tabular.writing import Target, write_ledger
 
 from .models import PublicityRecord
 from .selectors import records as selectors
@@ -138,9 +136,3 @@ def export_publicity(
             publicity_rows(user, filters or selectors.PublicityFilters()),
             date_keys={"day"},
         )
-
-
-def filename(sheet: Any, today: dt.date | None = None) -> str:
-    """``消毒记录-2020-02-10.xlsx``: in Chinese, like the file's content."""
-    with translation.override(LEDGER_LANGUAGE):
-        return f"{sheet}-{(today or timezone.localdate()).isoformat()}.xlsx"

@@ -6,12 +6,14 @@ Query budgets: fangkong/org/tests/test_query_budgets.py."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -26,7 +28,7 @@ from fangkong.core.search import substring_filter
 from fangkong.core.viewkit import (
     AuthedRequest,
     apply_service_errors,
-    paginate,
+    list_page,
     query_without_page,
     requires,
 )
@@ -88,22 +90,26 @@ def roster(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _list_with_inactive(
+    request: AuthedRequest, template: str, rows: Callable[..., QuerySet[Any]]
+) -> HttpResponse:
+    """A list of the user's scope (``rows(user, include_inactive=…)``), the inactive ones
+    too with ``?inactive=1``."""
+    inactive = request.GET.get("inactive") == "1"
+    return list_page(
+        request,
+        template,
+        rows(request.user, include_inactive=inactive),
+        {"inactive": inactive, "may_manage": has_perm(request.user, Perm.DUTY_MANAGE)},
+        partial=None,
+    )
+
+
 @require_GET
 @requires(Perm.DUTY_VIEW)
 def post_list(request: AuthedRequest) -> HttpResponse:
     """The posts of the user's scope by unit, the inactive ones too with ``?inactive=1``."""
-    inactive = request.GET.get("inactive") == "1"
-    page = paginate(request, selectors.posts_for(request.user, include_inactive=inactive))
-    return render(
-        request,
-        "checkpoints/duty_posts.html",
-        {
-            "page": page,
-            "query": query_without_page(request),
-            "inactive": inactive,
-            "may_manage": has_perm(request.user, Perm.DUTY_MANAGE),
-        },
-    )
+    return _list_with_inactive(request, "checkpoints/duty_posts.html", selectors.posts_for)
 
 
 def _post_form(request: AuthedRequest, initial: dict[str, Any]) -> PostForm:
@@ -173,6 +179,23 @@ ACTIVATE = "activate"
 DEACTIVATE = "deactivate"
 
 
+def _wanted_active(request: AuthedRequest) -> bool:
+    """Whether the POST asks to activate (``action``: activate or deactivate, else 404)."""
+    wanted = request.POST.get("action")
+    if wanted not in (ACTIVATE, DEACTIVATE):
+        raise Http404
+    return wanted == ACTIVATE
+
+
+def _state_changed(request: AuthedRequest, active: bool, name: str) -> None:
+    done = (
+        _("%(name)s is active again.")
+        if active
+        else _("%(name)s is deactivated: it is no longer on the roster.")
+    )
+    messages.success(request, done % {"name": name})
+
+
 @require_http_methods(["GET", "POST"])
 @requires(Perm.DUTY_MANAGE)
 def post_state(request: AuthedRequest, post_id: int) -> HttpResponseBase:
@@ -183,20 +206,13 @@ def post_state(request: AuthedRequest, post_id: int) -> HttpResponseBase:
     )
     action = DEACTIVATE if post.is_active else ACTIVATE
     if request.method == "POST":
-        wanted = request.POST.get("action")
-        if wanted not in (ACTIVATE, DEACTIVATE):
-            raise Http404
+        active = _wanted_active(request)
         try:
-            services.update_post(actor=request.user, post=post, is_active=wanted == ACTIVATE)
+            services.update_post(actor=request.user, post=post, is_active=active)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            done = (
-                _("%(name)s is active again.")
-                if wanted == ACTIVATE
-                else _("%(name)s is deactivated: it is no longer on the roster.")
-            )
-            messages.success(request, done % {"name": post.name})
+            _state_changed(request, active, post.name)
         return redirect(post.get_absolute_url())
     return render(request, "checkpoints/duty_post_state.html", {"post": post, "action": action})
 
@@ -549,18 +565,7 @@ def rules_page(request: AuthedRequest) -> HttpResponseBase:
 @requires(Perm.DUTY_VIEW)
 def pioneer_list(request: AuthedRequest) -> HttpResponse:
     """The pioneer posts of the user's scope with their duty, leader and members."""
-    inactive = request.GET.get("inactive") == "1"
-    page = paginate(request, selectors.pioneers_for(request.user, include_inactive=inactive))
-    return render(
-        request,
-        "checkpoints/duty_pioneers.html",
-        {
-            "page": page,
-            "query": query_without_page(request),
-            "inactive": inactive,
-            "may_manage": has_perm(request.user, Perm.DUTY_MANAGE),
-        },
-    )
+    return _list_with_inactive(request, "checkpoints/duty_pioneers.html", selectors.pioneers_for)
 
 
 @require_GET
@@ -665,18 +670,9 @@ def pioneer_state(request: AuthedRequest, pioneer_id: int) -> HttpResponseBase:
     )
     action = DEACTIVATE if pioneer.is_active else ACTIVATE
     if request.method == "POST":
-        wanted = request.POST.get("action")
-        if wanted not in (ACTIVATE, DEACTIVATE):
-            raise Http404
-        services.update_pioneer_post(
-            actor=request.user, pioneer=pioneer, is_active=wanted == ACTIVATE
-        )
-        done = (
-            _("%(name)s is active again.")
-            if wanted == ACTIVATE
-            else _("%(name)s is deactivated: it is no longer on the roster.")
-        )
-        messages.success(request, done % {"name": pioneer.name})
+        active = _wanted_active(request)
+        services.update_pioneer_post(actor=request.user, pioneer=pioneer, is_active=active)
+        _state_changed(request, active, pioneer.name)
         return redirect(pioneer.get_absolute_url())
     return render(
         request, "checkpoints/duty_pioneer_state.html", {"pioneer": pioneer, "action": action}

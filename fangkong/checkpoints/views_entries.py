@@ -34,9 +34,9 @@ from fangkong.core.scoping import get_scoped_or_404, has_perm, may, scope_for
 from fangkong.core.viewkit import (
     AuthedRequest,
     apply_service_errors,
+    list_page,
     paginate,
     query_without_page,
-    render_page,
     requires,
 )
 from fangkong.org.selectors import audit_trail
@@ -369,22 +369,13 @@ def log_filters(data: QueryDict, user: Any) -> tuple[EntryFilterForm, selectors.
 @requires(Perm.CHECKPOINTS_VIEW)
 def entry_list(request: AuthedRequest) -> HttpResponse:
     form, filters = log_filters(request.GET, request.user)
-    page = paginate(
-        request,
-        selectors.entries_for(request.user, filters),
-        LOG_PAGE_SIZE,
-        count_cap=LOG_COUNT_CAP,
-    )
-    return render_page(
+    return list_page(
         request,
         "checkpoints/entries_list.html",
-        {
-            "form": form,
-            "page": page,
-            "query": query_without_page(request),
-            "may_reveal": has_perm(request.user, Perm.PII_REVEAL),
-        },
-        partial="results",
+        selectors.entries_for(request.user, filters),
+        {"form": form, "may_reveal": has_perm(request.user, Perm.PII_REVEAL)},
+        per_page=LOG_PAGE_SIZE,
+        count_cap=LOG_COUNT_CAP,
     )
 
 

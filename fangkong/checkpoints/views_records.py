@@ -21,12 +21,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import get_scoped_or_404, has_perm, may
+from fangkong.core.tabular.exports import dated_filename
 from fangkong.core.viewkit import (
     AuthedRequest,
     apply_service_errors,
-    paginate,
-    query_without_page,
-    render_page,
+    list_page,
     requires,
     xlsx_response,
 )
@@ -86,19 +85,17 @@ def place_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     form = PlaceFilterForm(request.GET or None, user=user)
     now = timezone.now()
-    page = paginate(request, selectors.places_for(user, now=now, **form.values()), PAGE_SIZE)
-    return render_page(
+    return list_page(
         request,
         PLACES,
+        selectors.places_for(user, now=now, **form.values()),
         {
             "form": form,
-            "page": page,
-            "query": query_without_page(request),
             "overdue_count": selectors.overdue_places(user, now=now).count(),
             "may_manage": has_perm(user, Perm.DUTY_MANAGE),
             "may_record": has_perm(user, Perm.DUTY_RECORD),
         },
-        partial="results",
+        per_page=PAGE_SIZE,
     )
 
 
@@ -133,15 +130,13 @@ def place_detail(request: AuthedRequest, place_id: int) -> HttpResponse:
     user = request.user
     place = _place(request, place_id)
     records = selectors.disinfections_for(user, selectors.LogFilters(place=place))
-    page = paginate(request, records, PAGE_SIZE)
     may_audit = may(user, Perm.AUDIT_VIEW, place)
-    return render(
+    return list_page(
         request,
         "checkpoints/records_place_detail.html",
+        records,
         {
             "place": place,
-            "page": page,
-            "query": query_without_page(request),
             "every": interval_words(place.times_per_day),
             "may_record": place.is_active and may(user, Perm.DUTY_RECORD, place),
             "may_correct": may(user, Perm.DUTY_RECORD, place),
@@ -149,6 +144,8 @@ def place_detail(request: AuthedRequest, place_id: int) -> HttpResponse:
             "may_audit": may_audit,
             "audit": audit_trail(place, masked={}) if may_audit else [],
         },
+        per_page=PAGE_SIZE,
+        partial=None,
     )
 
 
@@ -243,21 +240,19 @@ def disinfect(request: AuthedRequest) -> HttpResponse:
     user = request.user
     query = request.GET.get("q", "").strip()
     places = selectors.places_for(user, q=query, perm=Perm.DUTY_RECORD)
-    page = paginate(request, places, PAGE_SIZE)
     name = user.get_full_name() or user.get_username()
-    return render_page(
+    return list_page(
         request,
         DISINFECT,
+        places,
         {
-            "page": page,
             "q": query,
-            "query": query_without_page(request),
             "agents": AGENTS,
             "agent": request.GET.get("agent") or AGENTS[0],
             "done_by": name,
             "now": timezone.now(),
         },
-        partial="results",
+        per_page=PAGE_SIZE,
     )
 
 
@@ -354,13 +349,13 @@ def _log_filters(request: AuthedRequest) -> tuple[LogFilterForm, selectors.LogFi
 def disinfection_list(request: AuthedRequest) -> HttpResponse:
     """Every disinfection in the user's scope, newest first, with filters (unit, days)."""
     form, filters = _log_filters(request)
-    records = selectors.disinfections_for(request.user, filters)
-    page = paginate(request, records, PAGE_SIZE, count_cap=COUNT_CAP)
-    return render_page(
+    return list_page(
         request,
         "checkpoints/records_log.html",
-        {"form": form, "page": page, "query": query_without_page(request)},
-        partial="results",
+        selectors.disinfections_for(request.user, filters),
+        {"form": form},
+        per_page=PAGE_SIZE,
+        count_cap=COUNT_CAP,
     )
 
 
@@ -372,7 +367,7 @@ def disinfection_export(request: AuthedRequest) -> HttpResponseBase:
     user = request.user
     return xlsx_response(
         lambda file: exports.export_disinfections(file, user=user, filters=filters),
-        exports.filename(exports.DISINFECTION_SHEET),
+        dated_filename(exports.DISINFECTION_SHEET),
     )
 
 
@@ -397,18 +392,13 @@ def publicity_list(request: AuthedRequest) -> HttpResponse:
     """The publicity records in the user's scope, newest first, with filters (unit, kind,
     days)."""
     form, filters = _publicity_filters(request)
-    records = selectors.publicity_for(request.user, filters)
-    page = paginate(request, records, PAGE_SIZE, count_cap=COUNT_CAP)
-    return render_page(
+    return list_page(
         request,
         "checkpoints/records_publicity_list.html",
-        {
-            "form": form,
-            "page": page,
-            "query": query_without_page(request),
-            "may_record": has_perm(request.user, Perm.DUTY_RECORD),
-        },
-        partial="results",
+        selectors.publicity_for(request.user, filters),
+        {"form": form, "may_record": has_perm(request.user, Perm.DUTY_RECORD)},
+        per_page=PAGE_SIZE,
+        count_cap=COUNT_CAP,
     )
 
 
@@ -420,7 +410,7 @@ def publicity_export(request: AuthedRequest) -> HttpResponseBase:
     user = request.user
     return xlsx_response(
         lambda file: exports.export_publicity(file, user=user, filters=filters),
-        exports.filename(exports.PUBLICITY_SHEET),
+        dated_filename(exports.PUBLICITY_SHEET),
     )
 
 

@@ -156,6 +156,27 @@ def query_without_page(request: HttpRequest) -> str:
     return params.urlencode()
 
 
+def list_page(
+    request: HttpRequest,
+    template: str,
+    rows: QuerySet[Any],
+    context: dict[str, Any] | None = None,
+    *,
+    per_page: int | None = None,
+    count_cap: int | None = None,
+    partial: str | None = "results",
+) -> HttpResponse:
+    """A list page: ``context`` with the ``page`` of ``rows`` the request asks for (see
+    :func:`paginate`) and the ``query`` of its links (the request's parameters but the
+    page), rendered by :func:`render_page` (only ``partial`` for htmx); with ``partial``
+    None, the whole page always."""
+    page = paginate(request, rows, per_page, count_cap=count_cap)
+    full = {**(context or {}), "page": page, "query": query_without_page(request)}
+    if partial is None:
+        return render(request, template, full)
+    return render_page(request, template, full, partial=partial)
+
+
 def filter_summary(form: forms.Form) -> list[tuple[str, str]]:
     """The filters in force in a bound filter form, as (label, value) pairs to show."""
     if not form.is_bound or not form.is_valid():

@@ -22,17 +22,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, OuterRef, QuerySet, Subquery
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fangkong.core.bulk import streaming_reads
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import has_perm, restrict
-from fangkong.core.services import record_export
 from fangkong.core.tabular.columns import Column
-from fangkong.core.tabular.writing import LEDGER_LANGUAGE, Target, write_ledger
+from fangkong.core.tabular.exports import dated_filename, write_recorded_ledger
+from fangkong.core.tabular.writing import Target
 from fangkong.org.models import OrgUnit, Person
 
 from .models import (
@@ -255,27 +252,20 @@ def export_observation_ledger(
     if unmasked and not has_perm(user, Perm.PII_REVEAL):
         raise PermissionDenied
     episodes = ledger_queryset(user, filters, unmasked=unmasked)
-    with streaming_reads():
-        rows = write_ledger(
-            target,
-            LEDGER_SHEET,
-            COLUMNS,
-            ledger_rows(episodes, unmasked=unmasked),
-            date_keys=DATE_KEYS,
-        )
-    if unmasked:
-        record_export(
-            user=user,
-            object_type=OBJECT_TYPE,
-            filters=describe_filters(filters),
-            rows=rows,
-            via=via,
-        )
-    return rows
+    return write_recorded_ledger(
+        target,
+        LEDGER_SHEET,
+        COLUMNS,
+        ledger_rows(episodes, unmasked=unmasked),
+        user=user,
+        unmasked=unmasked,
+        object_type=OBJECT_TYPE,
+        describe=lambda: describe_filters(filters),
+        via=via,
+        date_keys=DATE_KEYS,
+    )
 
 
 def ledger_filename(today: dt.date | None = None) -> str:
     """``居家隔离医学观察台账-2020-02-10.xlsx``: in Chinese, like the file's content."""
-    with translation.override(LEDGER_LANGUAGE):
-        title = _("Observation ledger")
-        return f"{title}-{(today or timezone.localdate()).isoformat()}.xlsx"
+    return dated_filename(LEDGER_SHEET, today)

@@ -25,7 +25,7 @@ Contracts, the same for every endpoint here:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar, cast
 
@@ -35,6 +35,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import ValidationError as ApiValidationError
@@ -293,8 +294,10 @@ def _field_error(source: str, field: str, message: str) -> ApiValidationError:
 
 
 @contextmanager
-def _service_errors() -> Iterator[None]:
-    """Turn a service's ValidationError into a 422 naming the request's fields."""
+def _service_errors(names: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Turn a service's ValidationError into a 422 naming the request's fields (``names``:
+    the API's name of a service's field, this module's :data:`_API_FIELD` by default)."""
+    fields = _API_FIELD if names is None else names
     try:
         yield
     except DjangoValidationError as error:
@@ -309,7 +312,7 @@ def _service_errors() -> Iterator[None]:
         detail = [
             {
                 "loc": ["body", "payload"]
-                + ([] if field == NON_FIELD_ERRORS else [_API_FIELD.get(field, field)]),
+                + ([] if field == NON_FIELD_ERRORS else [fields.get(field, field)]),
                 "msg": message,
                 "type": "value_error",
             }
@@ -379,6 +382,15 @@ def _page(
         "offset": page.offset,
         "items": [convert(row) for row in rows],
     }
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    """Times are answered in local time (Asia/Shanghai), however they were stored."""
+    return timezone.localtime(moment) if moment is not None else None
+
+
+def _name(user: User | None) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
 def _ref(unit: OrgUnit | None) -> dict[str, Any] | None:

@@ -17,22 +17,18 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, QuerySet
-from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from fangkong.core.bulk import streaming_reads
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import Operator, has_perm, restrict
-from fangkong.core.services import record_export
 from fangkong.core.tabular.columns import Column
+from fangkong.core.tabular.exports import dated_filename, write_recorded_ledger
 from fangkong.core.tabular.writing import (
-    LEDGER_LANGUAGE,
     LookupSheet,
     Target,
     TemplateSheet,
     build_template,
-    write_ledger,
 )
 
 from . import ledger
@@ -172,37 +168,27 @@ def export_person_ledger(
     if unmasked and user is not None and not has_perm(user, Perm.PII_REVEAL):
         raise PermissionDenied
     persons = _read_persons(ledger_queryset(user, filters, unmasked=unmasked))
-    with streaming_reads():
-        rows = write_ledger(
-            target,
-            ledger.ROSTER_SHEET,
-            LEDGER_COLUMNS,
-            ledger_rows(persons, unmasked=unmasked),
-            date_keys=DATE_KEYS,
-        )
-    if unmasked:
-        record_export(
-            user=user,
-            object_type=OBJECT_TYPE,
-            filters=describe_filters(filters),
-            rows=rows,
-            via=via,
-        )
-    return rows
-
-
-def _filename(title: Any, today: dt.date | None) -> str:
-    with translation.override(LEDGER_LANGUAGE):
-        return f"{title}-{(today or timezone.localdate()).isoformat()}.xlsx"
+    return write_recorded_ledger(
+        target,
+        ledger.ROSTER_SHEET,
+        LEDGER_COLUMNS,
+        ledger_rows(persons, unmasked=unmasked),
+        user=user,
+        unmasked=unmasked,
+        object_type=OBJECT_TYPE,
+        describe=lambda: describe_filters(filters),
+        via=via,
+        date_keys=DATE_KEYS,
+    )
 
 
 def ledger_filename(today: dt.date | None = None) -> str:
     """``人员台账-2026-11-29.xlsx``: in Chinese, like the file's content."""
-    return _filename(_("Person ledger"), today)
+    return dated_filename(_("Person ledger"), today)
 
 
 def template_filename(today: dt.date | None = None) -> str:
-    return _filename(_("Roster template"), today)
+    return dated_filename(_("Roster template"), today)
 
 
 # ---------------------------------------------------------------------------------------------

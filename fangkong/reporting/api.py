@@ -38,7 +38,7 @@ from ninja.errors import ValidationError as ApiValidationError
 
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import get_scoped_or_404, has_perm, restrict
-from fangkong.org.api import ERRORS, PageIn, UnitRef, _actor, _page, _ref, _require
+from fangkong.org.api import ERRORS, PageIn, UnitRef, _actor, _local, _name, _page, _ref, _require
 from fangkong.org.models import OrgUnit, User
 
 from . import selectors, services
@@ -269,14 +269,6 @@ class BranchApproveIn(Schema):
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
-
-
-def _local(moment: dt.datetime | None) -> dt.datetime | None:
-    return timezone.localtime(moment) if moment is not None else None
-
-
-def _name(user: User | None) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
 def _report_out(report: UnitReport) -> dict[str, Any]:

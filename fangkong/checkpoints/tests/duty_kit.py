@@ -7,8 +7,6 @@ Monday 2020-02-03 to Sunday 2020-02-09."""
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +16,19 @@ from django.apps import apps
 from fangkong.checkpoints.models import DutyPost, Shift
 from fangkong.checkpoints.services import duty as services
 from fangkong.core.testing import World
+from fangkong.core.tests.pagekit import element, has_element, plain
+
+__all__ = [
+    "MONDAY",
+    "NOW",
+    "at",
+    "element",
+    "has_element",
+    "plain",
+    "post",
+    "shift",
+    "table_counts",
+]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2020, 2, 5, 10, 0, tzinfo=SHANGHAI)
@@ -64,29 +75,3 @@ def table_counts() -> dict[str, int]:
     for model in apps.get_app_config("checkpoints").get_models():
         counts[model._meta.label] = model._default_manager.count()
     return counts
-
-
-def plain(fragment: str) -> str:
-    """The text of an HTML fragment, tags dropped and spaces collapsed."""
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip())
-
-
-def element(response: Any, element_id: str) -> str:
-    """The text of the element with ``element_id`` (nested ones of the same tag included)."""
-    assert response.status_code == 200, f"{response.status_code}: no page"
-    page = response.content.decode()
-    match = re.search(rf'<(\w+)[^>]*\bid="{re.escape(element_id)}"[^>]*>', page)
-    assert match is not None, f"no #{element_id} in the page"
-    tag = match.group(1)
-    depth, position, end = 1, match.end(), match.end()
-    pattern = re.compile(rf"<(/?){tag}\b[^>]*>")
-    while depth:
-        found = pattern.search(page, position)
-        assert found is not None, f"#{element_id} is not closed"
-        depth += -1 if found.group(1) else 1
-        position, end = found.end(), found.start()
-    return plain(page[match.end() : end])
-
-
-def has_element(response: Any, element_id: str) -> bool:
-    return f'id="{element_id}"' in response.content.decode()

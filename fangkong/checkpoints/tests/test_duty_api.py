@@ -8,25 +8,22 @@ The world's duty (see :mod:`fangkong.checkpoints.testing_duty`) plus the office 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from functools import partial
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
-from django.test import Client
 
 from fangkong.checkpoints.models import DutyPost, Shift, ShiftSwap
 from fangkong.checkpoints.testing_duty import DutyWorld
 from fangkong.core.testing import World
-from fangkong.org import services as org_services
+from fangkong.core.tests.apikit import ApiFor, token_api
 
 from .duty_kit import NOW, at, post, shift, table_counts
 
 if TYPE_CHECKING:
-    from django.test.client import _MonkeyPatchedWSGIResponse as Response
-
-BASE = "/api/v1"
+    pass
 
 
 @pytest.fixture(autouse=True)
@@ -35,33 +32,9 @@ def _frozen() -> Iterator[None]:
         yield
 
 
-class Api:
-    def __init__(self, token: str) -> None:
-        self.client = Client()
-        self.headers = {"Accept-Language": "en", "Authorization": f"Bearer {token}"}
-
-    def get(self, path: str, **params: Any) -> Response:
-        return self.client.get(BASE + path, params, headers=self.headers)
-
-    def post(self, path: str, body: dict[str, Any] | None = None) -> Response:
-        return self.client.post(
-            BASE + path,
-            json.dumps(body or {}),
-            content_type="application/json",
-            headers=self.headers,
-        )
-
-
-ApiFor = Callable[[str], Api]
-
-
 @pytest.fixture
 def api(world: World) -> ApiFor:
-    def make(username: str) -> Api:
-        _token, key = org_services.issue_api_token(user=world.user(username), name="test")
-        return Api(key)
-
-    return make
+    return partial(token_api, world)
 
 
 @pytest.fixture

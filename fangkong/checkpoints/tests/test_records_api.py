@@ -4,19 +4,15 @@ out of scope, 403 for a read-only role, and nothing changes on a refusal."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from functools import partial
 
 import pytest
-from django.test import Client
 
 from fangkong.checkpoints.models import Disinfection, DisinfectionPlace, PublicityRecord
-from fangkong.org import services as org_services
+from fangkong.core.tests.apikit import ApiFor, errors, ok, token_api
 
 from .records_kit import RecordsWorld, at, frozen_clock, place, records_world
-
-BASE = "/api/v1"
 
 
 @pytest.fixture
@@ -25,37 +21,9 @@ def rworld(db: None) -> Iterator[RecordsWorld]:
         yield records_world()
 
 
-class Api:
-    def __init__(self, key: str) -> None:
-        self.client = Client()
-        self.headers = {"Accept-Language": "en", "Authorization": f"Bearer {key}"}
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(BASE + path, params, headers=self.headers)
-
-    def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self.client.post(
-            BASE + path, json.dumps(body), content_type="application/json", headers=self.headers
-        )
-
-
 @pytest.fixture
-def api_as(rworld: RecordsWorld) -> Callable[[str], Api]:
-    def make(username: str) -> Api:
-        _token, key = org_services.issue_api_token(user=rworld.user(username), name="test")
-        return Api(key)
-
-    return make
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.content
-    return response.json()
-
-
-def errors(response: Any) -> list[tuple[list[Any], str]]:
-    assert response.status_code == 422, response.content
-    return [(e["loc"], e["msg"]) for e in response.json()["detail"]]
+def api_as(rworld: RecordsWorld) -> ApiFor:
+    return partial(token_api, rworld)
 
 
 def _state() -> tuple[int, int, int]:
@@ -67,7 +35,7 @@ def _state() -> tuple[int, int, int]:
 
 
 def test_the_places_come_with_when_each_is_due_overdue_first(
-    rworld: RecordsWorld, api_as: Callable[[str], Api]
+    rworld: RecordsWorld, api_as: ApiFor
 ) -> None:
     place(rworld, "一站东门卡口", times_per_day=2, at=at(5, 9))
 
@@ -94,7 +62,7 @@ def test_the_places_come_with_when_each_is_due_overdue_first(
 
 
 def test_the_overdue_list_holds_the_overdue_places_of_the_scope(
-    rworld: RecordsWorld, api_as: Callable[[str], Api]
+    rworld: RecordsWorld, api_as: ApiFor
 ) -> None:
     assert [
         p["name"] for p in ok(api_as("office").get("/disinfection-places/overdue"))["items"]
@@ -103,7 +71,7 @@ def test_the_overdue_list_holds_the_overdue_places_of_the_scope(
 
 
 def test_a_unit_head_adds_a_place_and_an_error_names_the_field(
-    rworld: RecordsWorld, api_as: Callable[[str], Api]
+    rworld: RecordsWorld, api_as: ApiFor
 ) -> None:
     api = api_as("head1")
 
@@ -137,9 +105,7 @@ def test_a_unit_head_adds_a_place_and_an_error_names_the_field(
     assert DisinfectionPlace.objects.filter(name="东门").count() == 0
 
 
-def test_a_disinfection_is_recorded_and_listed(
-    rworld: RecordsWorld, api_as: Callable[[str], Api]
-) -> None:
+def test_a_disinfection_is_recorded_and_listed(rworld: RecordsWorld, api_as: ApiFor) -> None:
     api = api_as("head1")
 
     created = ok(
@@ -171,9 +137,7 @@ def test_a_disinfection_is_recorded_and_listed(
     assert DisinfectionPlace.objects.get(pk=rworld.place1.pk).last_done_at == at(5, 9, 30)
 
 
-def test_a_future_disinfection_is_a_422_on_its_field(
-    rworld: RecordsWorld, api_as: Callable[[str], Api]
-) -> None:
+def test_a_future_disinfection_is_a_422_on_its_field(rworld: RecordsWorld, api_as: ApiFor) -> None:
     before = _state()
 
     response = api_as("head1").post(
@@ -192,7 +156,7 @@ def test_a_future_disinfection_is_a_422_on_its_field(
 
 
 def test_out_of_scope_is_404_and_read_only_is_403_and_nothing_changes(
-    rworld: RecordsWorld, api_as: Callable[[str], Api]
+    rworld: RecordsWorld, api_as: ApiFor
 ) -> None:
     before = _state()
     path = f"/disinfection-places/{rworld.place1.pk}/disinfections"
@@ -220,7 +184,7 @@ def test_out_of_scope_is_404_and_read_only_is_403_and_nothing_changes(
 
 
 def test_publicity_is_recorded_and_listed_with_filters(
-    rworld: RecordsWorld, api_as: Callable[[str], Api]
+    rworld: RecordsWorld, api_as: ApiFor
 ) -> None:
     api = api_as("worker11")
 

@@ -14,10 +14,22 @@ from django.test.utils import CaptureQueriesContext
 
 from fangkong.core.testing import World
 from fangkong.core.testing import english_client as client_of
+from fangkong.core.tests.pagekit import element, has_element, plain
 from fangkong.reporting import services
 from fangkong.reporting.models import UnitReport
 
-__all__ = ["SH", "at", "client_of", "count_queries", "element", "field_value", "plain", "text"]
+__all__ = [
+    "SH",
+    "at",
+    "client_of",
+    "count_queries",
+    "element",
+    "field_value",
+    "has_element",
+    "plain",
+    "submit",
+    "text",
+]
 
 SH = ZoneInfo("Asia/Shanghai")
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -29,35 +41,9 @@ def at(
     return dt.datetime(year, month, day, hour, minute, second, tzinfo=SH)
 
 
-def plain(fragment: str) -> str:
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip())
-
-
 def text(response: Any) -> str:
     """The page's text without tags, spaces collapsed."""
     return plain(response.content.decode())
-
-
-def element(response: Any, element_id: str) -> str:
-    """The text of the element with ``element_id`` (up to its closing tag of the same
-    name, nested ones included)."""
-    assert response.status_code == 200, f"{response.status_code}: no page"
-    page = response.content.decode()
-    match = re.search(rf'<(\w+)[^>]*\bid="{re.escape(element_id)}"[^>]*>', page)
-    assert match is not None, f"no #{element_id} in the page"
-    tag = match.group(1)
-    depth, position, end = 1, match.end(), match.end()
-    pattern = re.compile(rf"<(/?){tag}\b[^>]*>")
-    while depth:
-        found = pattern.search(page, position)
-        assert found is not None, f"#{element_id} is not closed"
-        depth += -1 if found.group(1) else 1
-        position, end = found.end(), found.start()
-    return plain(page[match.end() : end])
-
-
-def has_element(response: Any, element_id: str) -> bool:
-    return f'id="{element_id}"' in response.content.decode()
 
 
 def field_value(response: Any, name: str) -> str:

@@ -9,18 +9,18 @@ Time is frozen at 2020-02-05 18:00 in Shanghai."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from fangkong.core.testing import World
+from fangkong.core.tests.apikit import ApiFor, errors, ok, token_api
 from fangkong.org import services as org_services
 from fangkong.reporting import services
 from fangkong.reporting.models import UnitReport
@@ -39,43 +39,9 @@ def _frozen() -> Iterator[None]:
         yield
 
 
-class Api:
-    def __init__(self, token: str) -> None:
-        self.client = Client()
-        self.headers = {"Accept-Language": "en", "Authorization": f"Bearer {token}"}
-
-    def get(self, path: str, **params: Any) -> Response:
-        return self.client.get(BASE + path, params, headers=self.headers)
-
-    def post(self, path: str, body: dict[str, Any] | None = None) -> Response:
-        return self.client.post(
-            BASE + path,
-            json.dumps(body or {}),
-            content_type="application/json",
-            headers=self.headers,
-        )
-
-
-ApiFor = Callable[[str], Api]
-
-
 @pytest.fixture
 def api_as(oworld: World) -> ApiFor:
-    def make(username: str) -> Api:
-        _token, key = org_services.issue_api_token(user=oworld.user(username), name="test")
-        return Api(key)
-
-    return make
-
-
-def ok(response: Response) -> Any:
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def errors(response: Response) -> list[tuple[list[Any], str]]:
-    assert response.status_code == 422, response.content
-    return [(e["loc"], e["msg"]) for e in response.json()["detail"]]
+    return partial(token_api, oworld, base=BASE)
 
 
 def ids(response: Response) -> list[int]:
