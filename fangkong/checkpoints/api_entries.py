@@ -314,7 +314,7 @@ def _people_of(entries: Sequence[Entry]) -> dict[int, list[EntryPerson]]:
 
 def _alerts_of(entries: Sequence[Entry]) -> dict[int, int]:
     """The alert of each flagged entry (one query, when any is flagged)."""
-    keys = {f"entry:{e.pk}": e.pk for e in entries if e.is_flagged}
+    keys = {selectors.alert_key(e.pk): e.pk for e in entries if e.is_flagged}
     if not keys:
         return {}
     return {

@@ -26,7 +26,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fangkong.alerts.models import Alert
 from fangkong.core import viewkit
 from fangkong.core.health import symptom_labels
 from fangkong.core.permissions import Perm
@@ -254,7 +253,7 @@ def _saved_entry(request: AuthedRequest, checkpoint: Checkpoint) -> Entry | None
         .first()
     )
     if entry is not None:
-        entry.alert = Alert.objects.filter(key=f"entry:{entry.pk}").first()  # type: ignore[attr-defined]
+        entry.alert = selectors.alert_of(entry)  # type: ignore[attr-defined]
     return entry
 
 
@@ -422,7 +421,7 @@ def entry_detail(request: AuthedRequest, entry_id: int) -> HttpResponse:
         row.shown_id = person.id_number if person is not None else row.id_number  # type: ignore[attr-defined]
         row.shown_phone = person.phone if person is not None else row.phone  # type: ignore[attr-defined]
         row.symptom_text = symptom_labels(row.symptoms or [])  # type: ignore[attr-defined]
-    alert = Alert.objects.filter(key=f"entry:{entry.pk}").first() if entry.is_flagged else None
+    alert = selectors.alert_of(entry)
     may_audit = may(user, Perm.AUDIT_VIEW, entry)
     return render(
         request,

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
 from fangkong.core.models import SensitiveAccess
+from fangkong.core.permissions import Perm
 
 
 def record_reveal(
@@ -40,8 +44,43 @@ def record_export(
     )
 
 
+def acting_user(actor: Any) -> Any | None:
+    """The signed-in user behind ``actor``, to record as who did something; None for the
+    system itself (``actor=None``) or the command-line operator."""
+    if actor is not None and getattr(actor, "pk", None) is not None and actor.is_authenticated:
+        return actor
+    return None
+
+
 def attribute_history(obj: Any, actor: Any) -> None:
     """Attribute the audit-trail record of ``obj``'s next save to ``actor`` (a signed-in
     user; nobody for the system itself or the command-line operator)."""
-    if actor is not None and getattr(actor, "pk", None) is not None and actor.is_authenticated:
-        obj._history_user = actor
+    user = acting_user(actor)
+    if user is not None:
+        obj._history_user = user
+
+
+def check_actor_on(actor: Any, perm: Perm, obj: Any) -> None:
+    """PermissionDenied unless ``actor`` may do ``perm`` on ``obj`` (a unit or a scoped
+    record); the system itself (``actor=None``) may do everything."""
+    if actor is not None:
+        from fangkong.core.scoping import check_perm_on
+
+        check_perm_on(actor, perm, obj)
+
+
+def clean_text(
+    value: Any, field: str, max_length: int, *, required: str = "", collapse: bool = False
+) -> str:
+    """``value`` as stripped text (with ``collapse``, every run of spaces and line breaks
+    made one space); ValidationError on ``field`` when it is empty and ``required`` (the
+    message) or longer than ``max_length``."""
+    text = str(value or "")
+    text = " ".join(text.split()) if collapse else text.strip()
+    if required and not text:
+        raise ValidationError({field: required})
+    if len(text) > max_length:
+        raise ValidationError(
+            {field: _("Keep this under %(max)d characters.") % {"max": max_length}}
+        )
+    return text

@@ -28,8 +28,11 @@ from fangkong.alerts.services import raise_alert, resolve_alert
 from fangkong.core import fastpath
 from fangkong.core.health import clean_symptoms, clean_temperature, symptom_labels
 from fangkong.core.permissions import Perm
-from fangkong.core.scoping import check_perm_on, has_perm, scope_for
+from fangkong.core.scoping import has_perm, scope_for
+from fangkong.core.services import acting_user as _user
 from fangkong.core.services import attribute_history as _history_actor
+from fangkong.core.services import check_actor_on as _check_on
+from fangkong.core.services import clean_text as _clean_text
 from fangkong.org import services as org_services
 from fangkong.org.models import Household, OrgUnit, Person, User
 from fangkong.org.services import add_timeline_event
@@ -91,30 +94,8 @@ def default_preset() -> PeriodPreset:
     return preset
 
 
-def _user(actor: Any) -> User | None:
-    if actor is not None and getattr(actor, "pk", None) is not None and actor.is_authenticated:
-        return actor
-    return None
-
-
-def _check_on(actor: Any, perm: Perm, unit: OrgUnit) -> None:
-    if actor is not None:
-        check_perm_on(actor, perm, unit)
-
-
 def _day(value: dt.date) -> str:
     return value.isoformat()
-
-
-def _clean_text(value: str, field_name: str, max_length: int, *, required: str = "") -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError({field_name: required})
-    if len(value) > max_length:
-        raise ValidationError(
-            {field_name: _("Keep this under %(max)d characters.") % {"max": max_length}}
-        )
-    return value
 
 
 def _locked_episode(episode: ObservationEpisode) -> ObservationEpisode:

@@ -28,8 +28,9 @@ from fangkong.command.services import record_lapses
 from fangkong.core.health import symptom_labels
 from fangkong.core.permissions import Perm, Role
 from fangkong.core.scoping import Operator, check_perm_on, has_perm, scope_for
+from fangkong.core.services import acting_user as _user
 from fangkong.core.services import attribute_history as _history_actor
-from fangkong.org.models import OrgUnit, RoleAssignment, User
+from fangkong.org.models import OrgUnit, RoleAssignment
 
 from . import prefill as rules_of_prefill
 from .models import (
@@ -60,12 +61,6 @@ LOOKBACK = dt.timedelta(days=30)
 WHOLE_TREE_FROM = 20
 
 Value = int | str
-
-
-def _user(actor: Any) -> User | None:
-    if actor is not None and getattr(actor, "pk", None) is not None and actor.is_authenticated:
-        return actor
-    return None
 
 
 def _day(value: dt.date) -> str:

@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 
 from fangkong.core.health import clean_symptoms, clean_temperature
 from fangkong.core.permissions import Perm, Role
-from fangkong.core.scoping import ancestor_paths, check_perm_on, has_perm
+from fangkong.core.scoping import ancestor_paths, has_perm
 from fangkong.core.services import attribute_history as _history_actor
+from fangkong.core.services import check_actor_on as _check_on
 from fangkong.org import services as org_services
 from fangkong.org.models import Household, OrgUnit, Person, RoleAssignment, User
 from fangkong.org.services import add_timeline_event
@@ -185,11 +186,6 @@ def update_rules(*, actor: User | None, **values: Any) -> ScreeningRules:
 
 # ---------------------------------------------------------------------------------------------
 # Campaigns
-
-
-def _check_on(actor: Any, perm: Perm, unit: OrgUnit) -> None:
-    if actor is not None:
-        check_perm_on(actor, perm, unit)
 
 
 def _clean_period(start: dt.date | None, end: dt.date | None) -> None:

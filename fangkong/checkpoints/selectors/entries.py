@@ -19,6 +19,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from fangkong.alerts.models import Alert
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import restrict, restrict_newest_first, scope_for
 from fangkong.core.validators import PLATE_PROVINCES, clean_plate
@@ -263,3 +264,15 @@ def match_persons(user: Any, query: str, limit: int = MATCH_LIMIT) -> list[Perso
     if len(query) < MATCH_MIN_LENGTH:
         return []
     return list(persons_for(user, PersonFilters(q=query))[:limit])
+
+
+def alert_key(entry_id: int) -> str:
+    """The key of the alert a flagged entry raises (one per entry)."""
+    return f"entry:{entry_id}"
+
+
+def alert_of(entry: Entry) -> Alert | None:
+    """The alert a flagged entry raised; None for an entry not flagged (no query)."""
+    if not entry.is_flagged:
+        return None
+    return Alert.objects.filter(key=alert_key(entry.pk)).first()

@@ -26,7 +26,9 @@ from fangkong.alerts.models import AlertKind
 from fangkong.alerts.services import raise_alert
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import check_perm_on, restrict, scope_for
+from fangkong.core.services import acting_user as _user
 from fangkong.core.services import attribute_history as _history_actor
+from fangkong.core.services import clean_text as _clean_text
 from fangkong.core.validators import validate_mobile
 from fangkong.org.models import OrgUnit, Person, RoleAssignment, User
 from fangkong.org.services import add_timeline_event
@@ -55,12 +57,6 @@ ALERT_BEFORE_MAX = 24 * 60
 GAP_DAYS_MAX = 62
 
 
-def _user(actor: Any) -> User | None:
-    if actor is not None and getattr(actor, "pk", None) is not None and actor.is_authenticated:
-        return actor
-    return None
-
-
 def format_time(value: dt.datetime) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
@@ -76,17 +72,6 @@ def format_span(start: dt.datetime, end: dt.datetime) -> str:
 def _check_manage(actor: Any, obj: Any) -> None:
     if actor is not None:
         check_perm_on(actor, Perm.DUTY_MANAGE, obj)
-
-
-def _clean_text(value: Any, name: str, max_length: int, *, required: str = "") -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise ValidationError({name: required})
-    if len(text) > max_length:
-        raise ValidationError(
-            {name: _("Keep this under %(max)d characters.") % {"max": max_length}}
-        )
-    return text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,8 +35,10 @@ from fangkong.alerts.services import raise_alert
 from fangkong.core import fastpath
 from fangkong.core.health import clean_symptoms, clean_temperature, symptom_labels
 from fangkong.core.permissions import Perm
-from fangkong.core.scoping import check_perm_on, scope_for
-from fangkong.core.services import attribute_history
+from fangkong.core.scoping import scope_for
+from fangkong.core.services import acting_user as _user
+from fangkong.core.services import attribute_history, clean_text
+from fangkong.core.services import check_actor_on as _check_on
 from fangkong.core.validators import clean_plate, validate_mobile, validate_resident_id
 from fangkong.observation.services import current_rules as observation_rules
 from fangkong.org import services as org_services
@@ -46,6 +48,7 @@ from fangkong.screening.models import Region, RiskLevel, Transport
 from fangkong.screening.selectors import risk_level_on
 
 from ..models import Checkpoint, Direction, Entry, EntryPerson
+from ..selectors.entries import alert_key, alert_of
 
 # An entry's time this far ahead of the server's clock is still "now" (a phone's clock).
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
@@ -59,28 +62,6 @@ TIMELINE_KIND = "checkpoint"
 
 # What a correction may change: what was typed, nothing the flags follow from.
 CORRECTABLE = ("direction", "plate", "vehicle_disinfected", "purpose", "note")
-
-
-def _user(actor: Any) -> User | None:
-    if actor is not None and getattr(actor, "pk", None) is not None and actor.is_authenticated:
-        return actor
-    return None
-
-
-def _check_on(actor: Any, perm: Perm, obj: Any) -> None:
-    if actor is not None:
-        check_perm_on(actor, perm, obj)
-
-
-def _clean_text(value: Any, field_name: str, max_length: int, *, required: str = "") -> str:
-    text = " ".join(str(value or "").split())
-    if required and not text:
-        raise ValidationError({field_name: required})
-    if len(text) > max_length:
-        raise ValidationError(
-            {field_name: _("Keep this under %(max)d characters.") % {"max": max_length}}
-        )
-    return text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,7 +343,7 @@ def _check_entry(
     cleaned: dict[str, str] = {}
     for name, value, limit in texts:
         try:
-            cleaned[name] = _clean_text(value, name, limit)
+            cleaned[name] = clean_text(value, name, limit, collapse=True)
         except ValidationError as error:
             errors.update(error.message_dict)
     if not people:
@@ -552,7 +533,7 @@ def _follow_flags(actor: Any, checked: _Checked, now: dt.datetime) -> Alert | No
             row.save(update_fields=["person", "screening"])
     alert, _created = raise_alert(
         kind=AlertKind.ENTRY_FEVER if entry.has_fever else AlertKind.ENTRY_RISK_AREA,
-        key=f"entry:{entry.pk}",
+        key=alert_key(entry.pk),
         unit=entry.checkpoint.unit,
         person=first_person,
         object_type=ALERT_OBJECT_TYPE,
@@ -627,7 +608,7 @@ def log_entry(
         )
     seen = _seen_entry(checkpoint, key)
     if seen is not None:  # a gate phone retrying
-        return EntryResult(entry=seen, created=False, alert=_alert_of(seen))
+        return EntryResult(entry=seen, created=False, alert=alert_of(seen))
     now = timezone.now()
     checked = _check_entry(
         actor=actor,
@@ -651,13 +632,7 @@ def log_entry(
         seen = _seen_entry(checkpoint, key) if key else None
         if seen is None:
             raise
-        return EntryResult(entry=seen, created=False, alert=_alert_of(seen))
-
-
-def _alert_of(entry: Entry) -> Alert | None:
-    if not entry.is_flagged:
-        return None
-    return Alert.objects.filter(key=f"entry:{entry.pk}").first()
+        return EntryResult(entry=seen, created=False, alert=alert_of(seen))
 
 
 @transaction.atomic
@@ -686,7 +661,7 @@ def correct_entry(*, actor: User | None, entry: Entry, **changes: Any) -> Entry:
     for name, limit in (("purpose", 100), ("note", 200)):
         if name in changes:
             try:
-                changes[name] = _clean_text(changes[name], name, limit)
+                changes[name] = clean_text(changes[name], name, limit, collapse=True)
             except ValidationError as error:
                 errors.update(error.message_dict)
     if errors:

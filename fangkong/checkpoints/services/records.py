@@ -24,9 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.core.permissions import Perm
-from fangkong.core.scoping import check_perm_on
+from fangkong.core.services import acting_user as _user
 from fangkong.core.services import attribute_history as _history_actor
-from fangkong.org.models import OrgUnit, User
+from fangkong.core.services import check_actor_on as _check_on
+from fangkong.core.services import clean_text as _text
+from fangkong.org.models import OrgUnit
 
 from ..models import Disinfection, DisinfectionPlace, PublicityRecord
 from ..rules_records import MAX_TIMES_PER_DAY, MIN_TIMES_PER_DAY
@@ -45,28 +47,6 @@ CONTENT_MAX = 2000
 WHERE_MAX = 200
 # People reached, copies or times: above this it is a typing mistake.
 NUMBER_MAX = 10_000_000
-
-
-def _user(actor: Any) -> User | None:
-    if actor is not None and getattr(actor, "pk", None) is not None and actor.is_authenticated:
-        return actor
-    return None
-
-
-def _check_on(actor: Any, perm: Perm, unit: OrgUnit) -> None:
-    if actor is not None:
-        check_perm_on(actor, perm, unit)
-
-
-def _text(value: Any, field: str, max_length: int, *, required: str = "") -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise ValidationError({field: required})
-    if len(text) > max_length:
-        raise ValidationError(
-            {field: _("Keep this under %(max)d characters.") % {"max": max_length}}
-        )
-    return text
 
 
 def _active_unit(unit: OrgUnit | None) -> OrgUnit:
