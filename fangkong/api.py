@@ -78,3 +78,21 @@ def _add_routers() -> None:
 
 
 _add_routers()
+
+# Django tries a URLconf's patterns in order, and the API has about eighty. The phones' hot
+# paths (a temperature reading, an entry at the gate) are tried first: at a morning peak they
+# are most of the requests, and reaching them after every other pattern cost about a tenth of
+# a reading's time. Their patterns overlap no other, so the order changes nothing else; the
+# OpenAPI document keeps the routers' order.
+HOT_OPERATIONS = ("record_reading", "log_entry")
+
+
+def urls() -> tuple[list[Any], str, str]:
+    """``api.urls`` with the :data:`HOT_OPERATIONS` first."""
+    patterns, app_name, namespace = api.urls
+
+    def hot(pattern: Any) -> bool:
+        return getattr(pattern, "name", None) in HOT_OPERATIONS
+
+    first = [p for p in patterns if hot(p)]
+    return [*first, *(p for p in patterns if not hot(p))], app_name, namespace

@@ -76,17 +76,18 @@ def _converters(vendor: str, field: models.Field) -> Any:
     return convert
 
 
-def insert(obj: models.Model) -> None:
+def insert(obj: models.Model) -> dict[str, Any]:
     """Insert ``obj`` (a new instance whose primary key the database assigns) in one
     statement, its field values prepared as ``save()`` prepares them (``auto_now_add``,
-    defaults, JSON, dates), and set its primary key. Without ``RETURNING`` (an old SQLite),
-    ``bulk_create`` does it."""
+    defaults, JSON, dates), and set its primary key. Returns the values written, as prepared
+    for the database, by attribute name (for :func:`insert_history`). Without ``RETURNING``
+    (an old SQLite), ``bulk_create`` does it."""
     model = type(obj)
     db = _db()
+    fields = _insert_fields(model)
     if not db.features.can_return_columns_from_insert:
         model._default_manager.bulk_create([obj])
-        return
-    fields = _insert_fields(model)
+        return {f.attname: f.get_db_prep_save(getattr(obj, f.attname), db) for f in fields}
     params = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
     with db.cursor() as cursor:
         cursor.execute(_insert_sql(model), params)
@@ -94,6 +95,12 @@ def insert(obj: models.Model) -> None:
     obj.pk = pk
     obj._state.adding = False
     obj._state.db = db.alias
+    return dict(zip(_insert_attnames(model), params, strict=True))
+
+
+@functools.cache
+def _insert_attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in _insert_fields(model))
 
 
 @functools.cache
@@ -122,6 +129,57 @@ def history_record(history_model: type[models.Model], instance: models.Model) ->
         history_change_reason=getattr(instance, "_change_reason", None),
         history_type="+",
         **{f.attname: getattr(instance, f.attname) for f in history_model.tracked_fields},  # type: ignore[attr-defined]
+    )
+
+
+def insert_history(
+    history_model: type[models.Model], instance: models.Model, written: dict[str, Any]
+) -> None:
+    """Insert the audit-trail record of ``instance`` that :func:`insert` has just written
+    (``written``: what it returned): the record :func:`history_record` makes, in one statement
+    from the values already prepared, without building the historical instance (whose many
+    fields cost more to make and prepare than the statement takes to run)."""
+    db = _db()
+    if not db.features.can_return_columns_from_insert:
+        history_record(history_model, instance).save()
+        return
+    tracked, date_field = _history_shape(history_model)
+    user = getattr(instance, "_history_user", None)
+    params = [instance.pk if attname is None else written[attname] for attname in tracked]
+    params += [
+        date_field.get_db_prep_save(getattr(instance, "_history_date", None) or timezone.now(), db),
+        getattr(instance, "_change_reason", None),
+        "+",
+        None if user is None else user.pk,
+    ]
+    with db.cursor() as cursor:
+        cursor.execute(_history_sql(history_model), params)
+
+
+@functools.cache
+def _history_shape(history_model: type[models.Model]) -> tuple[tuple[str | None, ...], Any]:
+    """The tracked fields' attribute names in the instance's written values (None for the
+    primary key, which the instance holds), and the ``history_date`` field."""
+    pk = history_model.instance_type._meta.pk.attname  # type: ignore[attr-defined]
+    tracked = tuple(
+        None if f.attname == pk else f.attname
+        for f in history_model.tracked_fields  # type: ignore[attr-defined]
+    )
+    return tracked, history_model._meta.get_field("history_date")
+
+
+@functools.cache
+def _history_sql(history_model: type[models.Model]) -> str:
+    meta = history_model._meta
+    names = [f.column for f in history_model.tracked_fields]  # type: ignore[attr-defined]
+    names += [
+        meta.get_field(name).column  # type: ignore[union-attr]
+        for name in ("history_date", "history_change_reason", "history_type", "history_user")
+    ]
+    marks = ", ".join(["%s"] * len(names))
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({marks})"
     )
 
 

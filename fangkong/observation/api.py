@@ -38,7 +38,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -49,7 +49,17 @@ from fangkong.alerts.models import Alert
 from fangkong.core.masking import mask_id_number, mask_phone
 from fangkong.core.permissions import Perm
 from fangkong.core.scoping import check_perm_on, get_scoped_or_404, may, may_see, restrict
-from fangkong.org.api import ERRORS, PageIn, PersonRef, UnitRef, _actor, _page, _ref, _require
+from fangkong.org.api import (
+    ERRORS,
+    PageIn,
+    PersonRef,
+    UnitRef,
+    _actor,
+    _answer,
+    _page,
+    _ref,
+    _require,
+)
 from fangkong.org.models import OrgUnit, Person, User
 from fangkong.screening.models import Screening
 
@@ -862,7 +872,7 @@ def record_reading(
     episode_id: int,
     payload: ReadingIn,
     idempotency_key: HeaderEx[str | None, IDEMPOTENCY_HEADER] = None,
-) -> Status[dict[str, Any]]:
+) -> HttpResponse:
     """201 with the reading (``is_fever``, the check ``slot``, and the ``alert_id`` of the
     fever or symptoms alert it raised at once); 200 with the first reading when its key was
     seen already, recording nothing. Needs ``observation.record`` over the person's grid."""
@@ -890,7 +900,7 @@ def record_reading(
             raise Http404 from None
         raise
     (out,) = _results_out([result], user)
-    return Status(201 if result.created else 200, out)
+    return _answer(request, 201 if result.created else 200, out)
 
 
 @router.post(

@@ -738,8 +738,8 @@ def _save_reading(actor: Any, reading: TemperatureReading) -> ReadingResult:
     written once (see :mod:`fangkong.core.fastpath`; every phone's hot path, and SQLite's
     write lock is held meanwhile)."""
     episode = reading.episode
-    fastpath.insert(reading)
-    fastpath.insert(fastpath.history_record(_reading_history().model, reading))
+    written = fastpath.insert(reading)
+    fastpath.insert_history(_reading_history().model, reading, written)
     fastpath.insert(
         org_services.timeline_event(
             person=episode.person,

@@ -58,6 +58,27 @@ def test_the_history_record_is_the_created_record_attributed_to_the_actor(world:
     assert record.grid_id == world.grid11.pk
 
 
+def test_insert_history_writes_the_record_the_orm_would(world: World) -> None:
+    office = User.objects.get(username="office")
+    records = []
+    for fast in (False, True):
+        household = Household(grid=world.grid11, address="一站9排9号", note="两人")
+        attribute_history(household, office)
+        written = fastpath.insert(household)
+        if fast:
+            fastpath.insert_history(Household.history.model, household, written)
+        else:
+            fastpath.history_record(Household.history.model, household).save()
+        records.append(Household.history.get(id=household.pk))
+
+    skip = {"history_id", "id", "history_date", "created_at", "updated_at"}
+    orm, fast_record = ({k: v for k, v in _values(r).items() if k not in skip} for r in records)
+    assert fast_record == orm
+    assert (fast_record["history_type"], fast_record["history_user_id"]) == ("+", office.pk)
+    assert records[1].id == household.pk and records[1].address == "一站9排9号"
+    assert records[1].created_at == household.created_at
+
+
 def test_a_partial_instance_loads_what_it_was_given_and_queries_the_rest(
     world: World, django_assert_num_queries: object
 ) -> None:

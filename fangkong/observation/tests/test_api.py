@@ -566,6 +566,28 @@ def test_a_fever_raises_an_alert_at_once(world: World, api_as: ApiFor) -> None:
     )
 
 
+def test_the_readings_answer_is_what_its_schema_would_render(world: World, api_as: ApiFor) -> None:
+    # The hot path answers without the schema's second pass: its answer must be the same
+    # bytes, including sub-millisecond times and a fever's alert.
+    from fangkong.api import api
+
+    with time_machine.travel(NOW + dt.timedelta(microseconds=123_456), tick=False):
+        response = api_as("worker11").post(
+            f"/episodes/{world.episode1.pk}/readings", {"value": "38.25", "symptoms": ["cough"]}
+        )
+
+    assert response.status_code == 201, response.content
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    reading = TemperatureReading.objects.get(pk=response.json()["id"])
+    alert = Alert.objects.get(key=f"reading:{reading.pk}")
+    out = observation_api._reading_out(reading, alert.pk)
+    through_schema = observation_api.ReadingOut.model_validate(out).model_dump()
+    rendered = api.renderer.render(None, through_schema, response_status=201)  # type: ignore[arg-type]
+    assert response.content == rendered.encode()
+    assert response.json()["taken_at"] == "2020-02-05T10:30:00.123+08:00"
+    assert (response.json()["value"], response.json()["alert_id"]) == (38.2, alert.pk)
+
+
 def test_an_implausible_temperature_is_a_422_on_value(world: World, api_as: ApiFor) -> None:
     before = recorded()
 
