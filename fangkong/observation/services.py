@@ -694,23 +694,30 @@ def _new_reading(
     return reading
 
 
-def _episode_for_reading(pk: Any) -> ObservationEpisode:
+def _episode_for_reading(pk: Any) -> tuple[ObservationEpisode, ObservationRules]:
     """The episode with what recording a reading reads of its person (the name, for the
-    timeline and the alert) and grid (the scope, the alert's unit): one statement written
-    once (see :mod:`fangkong.core.fastpath`); DoesNotExist when there is none."""
+    timeline and the alert) and grid (the scope, the alert's unit), and the rules in force
+    (:func:`current_rules`): one statement written once (see :mod:`fangkong.core.fastpath`);
+    DoesNotExist when there is no such episode."""
     with connection.cursor() as cursor:
-        cursor.execute(_episode_for_reading_sql(), [pk])
+        cursor.execute(_episode_for_reading_sql(), [ObservationRules.SINGLETON_PK, pk])
         row = cursor.fetchone()
     if row is None:
         raise ObservationEpisode.DoesNotExist
     width = len(ObservationEpisode._meta.concrete_fields)
     episode = fastpath.from_row(ObservationEpisode, row[:width])
-    name, grid_id, path = row[width:]
+    name, grid_id, path = row[width : width + 3]
+    rules_row = row[width + 3 :]
+    rules = (
+        fastpath.from_row(ObservationRules, rules_row)
+        if rules_row[0] is not None
+        else ObservationRules(pk=ObservationRules.SINGLETON_PK)
+    )
     grid = fastpath.partial(OrgUnit, {"id": grid_id, "path": path})
     person = fastpath.partial(Person, {"id": episode.person_id, "name": name, "grid_id": grid_id})
     person.grid = grid
     episode.person = person
-    return episode
+    return episode, rules
 
 
 @functools.cache
@@ -718,10 +725,11 @@ def _episode_for_reading_sql() -> str:
     q = fastpath.quote
     return (
         f"SELECT {fastpath.columns(ObservationEpisode, 'e')}, p.{q('name')}, "
-        f"g.{q('id')}, g.{q('path')} "
+        f"g.{q('id')}, g.{q('path')}, {fastpath.columns(ObservationRules, 'r')} "
         f"FROM {q(ObservationEpisode._meta.db_table)} e "
         f"JOIN {q(Person._meta.db_table)} p ON p.{q('id')} = e.{q('person_id')} "
         f"JOIN {q(OrgUnit._meta.db_table)} g ON g.{q('id')} = p.{q('grid_id')} "
+        f"LEFT JOIN {q(ObservationRules._meta.db_table)} r ON r.{q('id')} = %s "
         f"WHERE e.{q('id')} = %s"
     )
 
@@ -780,11 +788,10 @@ def record_reading(
     every writer in turn) holds the inserts only: the rules, the scope, a retried key and
     the episode are read, and the reading is validated, before it starts. The episode is
     not locked: a reading that arrives as the episode is being released is still kept."""
-    rules = current_rules()
     key = (idempotency_key or "").strip()[:80]
     if actor is not None:
         scope_for(actor, Perm.OBSERVATION_RECORD)  # loaded (and cached) outside the lock
-    episode = _episode_for_reading(episode.pk)
+    episode, rules = _episode_for_reading(episode.pk)
     _check_on(actor, Perm.OBSERVATION_RECORD, episode.person.grid)
     seen = _seen_reading(episode, key)
     if seen is not None:  # a phone retrying: answered without taking the write lock

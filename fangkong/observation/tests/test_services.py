@@ -492,6 +492,17 @@ def test_the_threshold_comes_from_the_rules(world: World, episode: ObservationEp
         assert services.record_reading(actor=None, episode=episode, value="37.5").reading.is_fever
 
 
+def test_the_check_windows_come_from_the_rules(world: World, episode: ObservationEpisode) -> None:
+    with time_machine.travel(at(2020, 2, 4, 9, 30), tick=False):
+        assert services.record_reading(actor=None, episode=episode, value="36.5").reading.slot == (
+            "morning"
+        )
+        services.update_rules(
+            actor=world.user("office"), morning_start=dt.time(7, 0), morning_end=dt.time(9, 0)
+        )
+        assert services.record_reading(actor=None, episode=episode, value="36.5").reading.slot == ""
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
