@@ -214,6 +214,7 @@ def test_the_burst_plan_paces_the_entries_and_sends_a_twentieth_again() -> None:
 # The scenarios, end to end
 
 
+@pytest.mark.scenarios
 def test_the_entry_log_scenarios_seed_the_entries_and_measure_every_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -256,6 +257,7 @@ def test_the_entry_log_scenarios_seed_the_entries_and_measure_every_read(
     assert "## checkpoints_sqlite" in (tmp_path / "benchmarks.md").read_text()
 
 
+@pytest.mark.scenarios
 def test_the_burst_posts_entries_to_gunicorn_twice_some_and_loses_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,9 +7,11 @@ import json
 from io import StringIO
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
 
+@pytest.mark.scenarios
 def test_bench_runs_a_scenario_in_a_subprocess_and_writes_json_and_markdown(
     tmp_path: Path,
 ) -> None:

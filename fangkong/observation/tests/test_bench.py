@@ -21,6 +21,7 @@ def _results(tmp_path: Path) -> dict[str, dict[str, Any]]:
     return {r["scenario"]: r for r in results}
 
 
+@pytest.mark.scenarios
 def test_the_observation_page_scenarios_seed_the_load_and_measure_every_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -51,6 +52,7 @@ def test_the_observation_page_scenarios_seed_the_load_and_measure_every_page(
     assert "## observation_sqlite" in (tmp_path / "benchmarks.md").read_text()
 
 
+@pytest.mark.scenarios
 def test_the_reading_throughput_scenario_posts_readings_to_gunicorn_and_stops_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

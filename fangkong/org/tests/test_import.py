@@ -1064,6 +1064,7 @@ def test_timeline_events_of_an_import_carry_the_actor(world: World, tmp_path: Pa
 # The benchmark (its figures come from `make bench`; here only that it runs)
 
 
+@pytest.mark.scenarios
 def test_the_import_benchmark_runs_on_a_small_roster() -> None:
     from fangkong.org.bench import bench_import
 

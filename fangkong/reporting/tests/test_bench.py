@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from fangkong.reporting.bench import API, PAGES, SELECTORS
 
 
+@pytest.mark.scenarios
 def test_the_reporting_scenarios_seed_the_reports_and_measure_every_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from fangkong.screening.bench import PAGES
 
 
+@pytest.mark.scenarios
 def test_the_screening_scenarios_seed_and_measure_every_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
