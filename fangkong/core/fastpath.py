@@ -81,13 +81,14 @@ def insert(obj: models.Model) -> dict[str, Any]:
     statement, its field values prepared as ``save()`` prepares them (``auto_now_add``,
     defaults, JSON, dates), and set its primary key. Returns the values written, as prepared
     for the database, by attribute name (for :func:`insert_history`). Without ``RETURNING``
-    (an old SQLite), ``bulk_create`` does it."""
+    (an old SQLite), ``bulk_create`` does it and nothing is returned: :func:`insert_history`
+    then builds the record from the instance."""
     model = type(obj)
     db = _db()
     fields = _insert_fields(model)
     if not db.features.can_return_columns_from_insert:
         model._default_manager.bulk_create([obj])
-        return {f.attname: f.get_db_prep_save(getattr(obj, f.attname), db) for f in fields}
+        return {}
     params = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
     with db.cursor() as cursor:
         cursor.execute(_insert_sql(model), params)
